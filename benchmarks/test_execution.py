@@ -1,0 +1,121 @@
+"""Execution modes: the same Python function eager, under tf.function (AutoGraph) and under XLA."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from tf2bench.harness.equivalence import assert_same_outputs
+from tf2bench.presets import pick
+from tf2bench.workloads.steps import (
+    BATCHED_WORKLOADS,
+    MODES,
+    OP_WORKLOADS,
+    RETRACE_VARIANTS,
+    TOLERANCE,
+    StepSpec,
+    build_step,
+    make_retrace_function,
+    retrace_inputs,
+)
+
+pytestmark = pytest.mark.tf2bench_family("execution")
+
+BATCH_SIZES = pick(quick=(32,), standard=(1, 32, 256), full=(1, 8, 32, 128, 256, 1024))
+COLD_WORKLOADS = pick(quick=("mlp_train",), standard=("mlp_train", "cnn_train", "control_flow"))
+COLD_ROUNDS = pick(quick=3, standard=5, full=10)
+RETRACE_ROUNDS = pick(quick=3, standard=5, full=10)
+
+
+def _eager_check(spec: StepSpec):
+    """Compares a mode's first output with eager's on identical fresh state (cheap: one call)."""
+    if spec.mode == "eager":
+        return None
+    expected = build_step(dataclasses.replace(spec, mode="eager"))()
+    return lambda output: assert_same_outputs(
+        output, expected, what=f"{spec.workload} {spec.mode} vs eager", **TOLERANCE
+    )
+
+
+def _measure_steady(harness, benchmark, spec: StepSpec) -> None:
+    with harness.device.scope():
+        step = build_step(spec)
+        check = _eager_check(spec)
+    benchmark.group = f"execution {spec.workload} batch={spec.batch_size}"
+    record = harness.record(
+        "execution",
+        spec.workload,
+        mode=spec.mode,
+        batch_size=spec.batch_size,
+        items_per_round=step.items_per_round,
+        item_unit=step.item_unit,
+        params={"phase": "steady"},
+    )
+    harness.measure(step, record, traced=step.traced(), check=check)
+
+
+@pytest.mark.parametrize("batch_size", BATCH_SIZES)
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("workload", BATCHED_WORKLOADS)
+def test_step(harness, benchmark, workload, mode, batch_size):
+    _measure_steady(harness, benchmark, StepSpec(workload, mode, batch_size))
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("workload", OP_WORKLOADS)
+def test_op_granularity(harness, benchmark, workload, mode):
+    _measure_steady(harness, benchmark, StepSpec(workload, mode, batch_size=None))
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("workload", COLD_WORKLOADS)
+def test_cold_start(harness, benchmark, workload, mode):
+    """First call of a freshly built step: tracing + compilation + one run, every round."""
+    spec = StepSpec(workload, mode, batch_size=32)
+    benchmark.group = f"execution cold start {workload}"
+    record = harness.record(
+        "execution",
+        workload,
+        mode=mode,
+        batch_size=spec.batch_size,
+        items_per_round=1,
+        item_unit="first calls",
+        params={"phase": "cold"},
+    )
+    harness.measure_cold(
+        lambda: build_step(spec), record, rounds=COLD_ROUNDS, traced_of=lambda step: step.traced()
+    )
+
+
+class _ShapeSweep:
+    """One round of the retracing benchmark: a fresh tf.function called on every input shape."""
+
+    def __init__(self, variant: str, xs, w) -> None:
+        self.fn = make_retrace_function(variant)
+        self.xs, self.w = xs, w
+
+    def __call__(self):
+        return [self.fn(x, self.w) for x in self.xs]
+
+
+@pytest.mark.parametrize("variant", RETRACE_VARIANTS)
+def test_retracing(harness, benchmark, variant):
+    """Changing input shapes: how many traces each tf.function configuration pays, and the time."""
+    with harness.device.scope():
+        xs, w = retrace_inputs()
+    benchmark.group = "execution retracing"
+    record = harness.record(
+        "execution",
+        "retracing",
+        mode="autograph",
+        items_per_round=len(xs),
+        item_unit="calls",
+        params={"phase": "retrace", "variant": variant, "shapes": len(xs)},
+    )
+    harness.measure_cold(
+        lambda: _ShapeSweep(variant, xs, w),
+        record,
+        rounds=RETRACE_ROUNDS,
+        traced_of=lambda sweep: {"retraced": sweep.fn},
+    )

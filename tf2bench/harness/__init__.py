@@ -1,0 +1,1 @@
+"""Measuring: devices, timing around pytest-benchmark, the environment fingerprint, profiling."""

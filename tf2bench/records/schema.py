@@ -1,0 +1,259 @@
+"""The tf2bench record schema: the only module that knows the field names in results JSON.
+
+A results file is pytest-benchmark's JSON. tf2bench adds a versioned block under each
+benchmark's ``extra_info["tf2bench"]`` and the environment fingerprint under
+``machine_info["tf2bench"]``. The reader here turns such a file into plain data.
+
+Schema history:
+    1: first version (family, workload, mode, style, device, batch_size, items_per_round,
+       item_unit, first_call_s, warmup_calls, warmup_s, tracing_count, retraces, preset,
+       throughput_per_s, metrics, params).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tf2bench.errors import RecordError, UsageError
+
+__all__ = [
+    "BLOCK_KEY",
+    "METRICS",
+    "SCHEMA_VERSION",
+    "BenchRecord",
+    "BenchmarkResult",
+    "RunResults",
+    "fingerprint_id",
+    "load_results",
+    "parse_results",
+]
+
+SCHEMA_VERSION = 1
+SUPPORTED_VERSIONS = (1,)
+BLOCK_KEY = "tf2bench"
+
+# Family-specific numbers live in BenchRecord.metrics under these names (units in the name).
+METRICS = {
+    "ratio_to_limit": "throughput over the raw NumPy-slicing limit measured in the same run",
+    "first_batch_s": "seconds from iterator creation to the first batch (fills shuffle buffers)",
+    "input_bound_fraction": "time waiting for the next batch over total step time, 0..1",
+    "batches_per_s": "batches per second through the pipeline",
+    "per_sample_s": "median step time over batch size",
+    "size_on_disk_bytes": "bytes of a saved model on disk",
+    "peak_host_bytes": "peak resident set size of the process during the benchmark",
+    "peak_device_bytes": "peak device memory during the timed rounds (GPU)",
+    "replicas": "number of replicas of a distribution strategy",
+    "scaling_efficiency": "throughput over (replicas x single-replica throughput), 0..1",
+    "profile_overhead_ratio": "step time under the profiler over step time without it",
+    "max_abs_diff": "largest absolute difference from the reference output",
+}
+
+# Fingerprint fields that must agree for two runs to be compared without --force.
+COMPARABLE_FINGERPRINT_KEYS = (
+    "tensorflow",
+    "keras",
+    "cuda_version",
+    "cudnn_version",
+    "physical_devices",
+    "cpu_model",
+    "cpu_count",
+    "intra_op_threads",
+    "inter_op_threads",
+    "onednn_opts",
+    "xla_flags",
+)
+
+Scalar = str | int | float | bool | None
+
+
+@dataclass(frozen=True)
+class BenchRecord:
+    """What one benchmark ran (its configuration) and the tf2bench numbers around its timing."""
+
+    family: str
+    workload: str
+    mode: str | None = None
+    style: str | None = None
+    device: str = "cpu"
+    batch_size: int | None = None
+    items_per_round: float = 1.0
+    item_unit: str = "calls"
+    first_call_s: float | None = None
+    warmup_calls: int = 0
+    warmup_s: float | None = None
+    tracing_count: int | None = None
+    retraces: int = 0
+    preset: str | None = None
+    throughput_per_s: float | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+    params: dict[str, Scalar] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.metrics) - set(METRICS))
+        if unknown:
+            raise UsageError(
+                f"Received unknown metric names {unknown}, expected names from "
+                f"tf2bench.records.schema.METRICS: {', '.join(sorted(METRICS))}"
+            )
+
+    def to_extra_info(self) -> dict[str, Any]:
+        """The JSON block stored under extra_info['tf2bench']."""
+        return {"schema_version": SCHEMA_VERSION, **asdict(self)}
+
+    @classmethod
+    def from_extra_info(cls, block: dict[str, Any], *, where: str) -> BenchRecord:
+        version = block.get("schema_version")
+        if version not in SUPPORTED_VERSIONS:
+            raise RecordError(
+                f"{where}: tf2bench schema_version {version!r} is not supported, expected one of "
+                f"{SUPPORTED_VERSIONS}"
+            )
+        names = cls.__dataclass_fields__.keys()
+        missing = [name for name in ("family", "workload") if name not in block]
+        if missing:
+            raise RecordError(f"{where}: tf2bench block lacks {', '.join(missing)}")
+        values = {name: block[name] for name in names if name in block}
+        try:
+            return cls(**values)
+        except (TypeError, UsageError) as error:
+            raise RecordError(f"{where}: tf2bench block is malformed ({error})") from None
+
+    def label(self) -> str:
+        """A short human label of the configuration, used in tables and plots."""
+        parts = [self.workload, self.mode, self.style, self.device]
+        if self.batch_size is not None:
+            parts.append(f"b{self.batch_size}")
+        return " ".join(str(part) for part in parts if part)
+
+
+@dataclass(frozen=True)
+class BenchmarkResult:
+    """One benchmark of a results file as plain data: its name, stats, raw samples and record."""
+
+    name: str
+    fullname: str
+    group: str | None
+    params: dict[str, Any]
+    stats: dict[str, float]
+    samples: tuple[float, ...] | None
+    record: BenchRecord
+
+    @property
+    def median_s(self) -> float:
+        return float(self.stats["median"])
+
+    @property
+    def iqr_s(self) -> float:
+        return float(self.stats.get("iqr", float("nan")))
+
+
+@dataclass(frozen=True)
+class RunResults:
+    """A whole results file: its benchmarks, the fingerprint and when it ran."""
+
+    path: str
+    benchmarks: tuple[BenchmarkResult, ...]
+    fingerprint: dict[str, Any]
+    datetime: str | None
+    skipped_foreign: int = 0
+
+    @property
+    def fingerprint_id(self) -> str:
+        return fingerprint_id(self.fingerprint)
+
+
+def fingerprint_id(fingerprint: dict[str, Any]) -> str:
+    """A short hash of the fingerprint fields that must agree for a fair comparison."""
+    subset = {key: fingerprint.get(key) for key in COMPARABLE_FINGERPRINT_KEYS}
+    digest = hashlib.sha256(json.dumps(subset, sort_keys=True, default=str).encode())
+    return digest.hexdigest()[:12]
+
+
+def load_results(path: str | os.PathLike[str]) -> RunResults:
+    """Reads a pytest-benchmark JSON file written by a tf2bench run.
+
+    Raises:
+        RecordError: one line naming the file and what was wrong with it.
+    """
+    where = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RecordError(f"{where}: no such file") from None
+    except IsADirectoryError:
+        raise RecordError(f"{where}: is a folder, expected a pytest-benchmark JSON file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise RecordError(f"{where}: cannot be read ({error.__class__.__name__})") from None
+    if not text.strip():
+        raise RecordError(f"{where}: the file is empty, expected pytest-benchmark JSON")
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise RecordError(
+            f"{where}: not valid JSON (truncated or not JSON: {error.msg} at line {error.lineno})"
+        ) from None
+    return parse_results(document, where=where)
+
+
+def parse_results(document: Any, *, where: str) -> RunResults:
+    """Turns a decoded pytest-benchmark JSON document into RunResults (see load_results)."""
+    if not isinstance(document, dict) or not isinstance(document.get("benchmarks"), list):
+        raise RecordError(
+            f"{where}: not pytest-benchmark JSON, expected an object with a 'benchmarks' list"
+        )
+    benchmarks = []
+    foreign = 0
+    for index, entry in enumerate(document["benchmarks"]):
+        if not isinstance(entry, dict):
+            raise RecordError(f"{where}: benchmarks[{index}] is not an object")
+        block = (entry.get("extra_info") or {}).get(BLOCK_KEY)
+        if not isinstance(block, dict):
+            foreign += 1
+            continue
+        name = entry.get("name") or f"benchmarks[{index}]"
+        stats = entry.get("stats")
+        if not isinstance(stats, dict) or not _is_number(stats.get("median")):
+            raise RecordError(f"{where}: benchmark {name} has no stats.median")
+        raw = stats.get("data")
+        samples = tuple(float(value) for value in raw) if isinstance(raw, list) and raw else None
+        benchmarks.append(
+            BenchmarkResult(
+                name=name,
+                fullname=entry.get("fullname") or name,
+                group=entry.get("group"),
+                params=dict(entry.get("params") or {}),
+                stats={key: value for key, value in stats.items() if _is_number(value)},
+                samples=samples,
+                record=BenchRecord.from_extra_info(block, where=f"{where}: {name}"),
+            )
+        )
+    if not benchmarks:
+        if document["benchmarks"]:
+            raise RecordError(
+                f"{where}: not tf2bench results, none of its {len(document['benchmarks'])} "
+                f"benchmarks has an extra_info['{BLOCK_KEY}'] block"
+            )
+        raise RecordError(f"{where}: holds no benchmarks (was the run made with --benchmark-only?)")
+    machine_info = document.get("machine_info") or {}
+    fingerprint = machine_info.get(BLOCK_KEY) if isinstance(machine_info, dict) else None
+    return RunResults(
+        path=where,
+        benchmarks=tuple(benchmarks),
+        fingerprint=dict(fingerprint or {}),
+        datetime=document.get("datetime"),
+        skipped_foreign=foreign,
+    )
+
+
+def _is_number(value: Any) -> bool:
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(float(value))
+    )

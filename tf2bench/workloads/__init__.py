@@ -1,0 +1,1 @@
+"""Builders of what runs: data, models, steps, pipelines, saving. No timing code."""
