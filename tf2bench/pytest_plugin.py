@@ -64,6 +64,8 @@ def _option_or_env(config: pytest.Config, option: str, env: str) -> tuple[str | 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    # Keeps TensorFlow's C++ start-up chatter out of test output; the user's value wins.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     config.addinivalue_line("markers", f"{FAMILY_MARKER}(name): the benchmark family of a module")
     config.addinivalue_line("markers", "gpu: needs a GPU; skipped with a reason where none is visible")
     config.addinivalue_line("markers", "slow: takes more than a few seconds")

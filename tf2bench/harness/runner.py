@@ -162,7 +162,7 @@ class Harness:
         record = dataclasses.replace(
             record,
             first_call_s=stats.stats.median if stats else None,
-            tracing_count=sum(counts.values()) if traced_of else None,
+            tracing_count=sum(counts.values()) if counts else None,
             metrics={**record.metrics, **metrics},
         )
         self._finish(None, record)

@@ -4,6 +4,25 @@ A results file is pytest-benchmark's JSON. tf2bench adds a versioned block under
 benchmark's ``extra_info["tf2bench"]`` and the environment fingerprint under
 ``machine_info["tf2bench"]``. The reader here turns such a file into plain data.
 
+Family conventions (what each family puts in the generic fields; `params` keys in FAMILY_PARAMS):
+    execution       workload: mlp_train, mlp_infer, cnn_train, control_flow, many_small_ops,
+                    few_large_ops, retracing; mode: eager | autograph | xla;
+                    params.phase: steady | cold | retrace (params.variant for retrace).
+    input_pipeline  workload: pipeline | limit | consumer | iteration; batch_size: the batch;
+                    params: the PipelineSpec fields and a short `variant` label;
+                    metrics: ratio_to_limit, batches_per_s, first_batch_s, input_bound_fraction.
+    model_styles    workload: the network (mlp | cnn | linear); style: lowlevel | sequential |
+                    functional | subclassed; mode for custom steps; params.op: build |
+                    first_call | call | predict_on_batch | predict | train_on_batch | custom_train;
+                    metrics.per_sample_s.
+    training        workload: the network; params.loop: fit | custom; params.steps_per_execution;
+                    params.epoch: first | later; mode for custom loops.
+    saving          workload: the network; params.op: savedmodel_save | savedmodel_load |
+                    keras_save | keras_load | serve_reloaded | serve_live;
+                    metrics.size_on_disk_bytes.
+    distribute      workload: the network; params.strategy: none | one_device | mirrored |
+                    multi_worker; metrics.replicas, metrics.scaling_efficiency.
+
 Schema history:
     1: first version (family, workload, mode, style, device, batch_size, items_per_round,
        item_unit, first_call_s, warmup_calls, warmup_s, tracing_count, retraces, preset,
@@ -52,6 +71,17 @@ METRICS = {
     "scaling_efficiency": "throughput over (replicas x single-replica throughput), 0..1",
     "profile_overhead_ratio": "step time under the profiler over step time without it",
     "max_abs_diff": "largest absolute difference from the reference output",
+}
+
+# The `params` keys each family uses (see the module docstring); the report reads these.
+FAMILY_PARAMS = {
+    "execution": ("phase", "variant", "shapes"),
+    "input_pipeline": ("variant", "source", "map", "parallel", "vectorized", "shuffle",
+                       "prefetch", "cache", "optimize", "deterministic", "iteration", "consumer"),
+    "model_styles": ("op",),
+    "training": ("loop", "steps_per_execution", "epoch"),
+    "saving": ("op",),
+    "distribute": ("strategy",),
 }
 
 # Fingerprint fields that must agree for two runs to be compared without --force.
