@@ -8,6 +8,7 @@ import pytest
 
 from tf2bench.harness.equivalence import assert_same_outputs
 from tf2bench.presets import pick
+from tf2bench.workloads.precision import MIXED_TOLERANCE, TRAIN_WORKLOADS, build_mixed_train_step
 from tf2bench.workloads.steps import (
     BATCHED_WORKLOADS,
     MODES,
@@ -26,6 +27,7 @@ BATCH_SIZES = pick(quick=(32,), standard=(1, 32, 256), full=(1, 8, 32, 128, 256,
 COLD_WORKLOADS = pick(quick=("mlp_train",), standard=("mlp_train", "cnn_train", "control_flow"))
 COLD_ROUNDS = pick(quick=3, standard=5, full=10)
 RETRACE_ROUNDS = pick(quick=3, standard=5, full=10)
+MIXED_WORKLOADS = pick(quick=("mlp_train",), standard=TRAIN_WORKLOADS)
 
 
 def _eager_check(spec: StepSpec):
@@ -66,6 +68,38 @@ def test_step(harness, benchmark, workload, mode, batch_size):
 @pytest.mark.parametrize("workload", OP_WORKLOADS)
 def test_op_granularity(harness, benchmark, workload, mode):
     _measure_steady(harness, benchmark, StepSpec(workload, mode, batch_size=None))
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("workload", MIXED_WORKLOADS)
+def test_mixed_precision(harness, benchmark, workload, mode):
+    """The train step under the mixed_float16 policy (float16 math, float32 variables).
+
+    Measured on a GPU only; elsewhere the smoke run still checks it once against float32.
+    """
+    if harness.device.kind != "gpu" and harness.measuring:
+        pytest.skip("mixed_float16 is a GPU variant: on a CPU, float16 math is slower, not faster")
+    spec = StepSpec(workload, mode, batch_size=32)
+    with harness.device.scope():
+        step = build_mixed_train_step(spec)
+        expected = build_step(dataclasses.replace(spec, mode="eager"))()
+    benchmark.group = f"execution {workload} batch={spec.batch_size}"
+    record = harness.record(
+        "execution",
+        workload,
+        mode=mode,
+        batch_size=spec.batch_size,
+        items_per_round=step.items_per_round,
+        item_unit=step.item_unit,
+        params={"phase": "steady", "precision": "mixed_float16"},
+    )
+    what = f"{workload} {mode} mixed_float16 vs float32 eager"
+    harness.measure(
+        step,
+        record,
+        traced=step.traced(),
+        check=lambda output: assert_same_outputs(output, expected, what=what, **MIXED_TOLERANCE),
+    )
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -16,8 +16,16 @@ def test_fingerprint_has_every_field_a_comparison_needs():
     assert fingerprint["keras"].startswith("3.")
     assert "CPU:0" in fingerprint["physical_devices"]
     assert fingerprint["cpu_count"] >= 1 and fingerprint["cpu_model"]
-    for field in ("cuda_version", "cudnn_version", "is_cuda_build", "intra_op_threads",
-                  "inter_op_threads", "onednn_opts", "xla_flags", "preset"):
+    for field in (
+        "cuda_version",
+        "cudnn_version",
+        "is_cuda_build",
+        "intra_op_threads",
+        "inter_op_threads",
+        "onednn_opts",
+        "xla_flags",
+        "preset",
+    ):
         assert field in fingerprint
     json.dumps(fingerprint)  # plain JSON-able data
 
@@ -48,7 +56,9 @@ def test_env_command_prints_the_fingerprint():
 def test_unknown_command_is_a_one_line_usage_error():
     result = subprocess.run(
         [sys.executable, "-m", "tf2bench.cli", "benchmark-everything"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "invalid choice" in result.stderr

@@ -63,7 +63,9 @@ def test_measure_records_first_call_warmup_and_throughput(fake_clock):
     bench = FakeBenchmark(median=0.004)
     harness = make_harness(bench, fake_clock)
     step = CountingStep()
-    record = harness.record("execution", "mlp_train", mode="autograph", batch_size=32, items_per_round=32)
+    record = harness.record(
+        "execution", "mlp_train", mode="autograph", batch_size=32, items_per_round=32
+    )
     output = harness.measure(step, record, traced={"train_step": step})
     block = bench.extra_info[BLOCK_KEY]
     assert output == [1.0, 2.0]
@@ -102,7 +104,9 @@ def test_an_equivalence_failure_fails_the_benchmark(fake_clock):
 def test_smoke_run_calls_once_and_skips_warm_up(fake_clock):
     bench = FakeBenchmark(enabled=False)
     step = CountingStep()
-    make_harness(bench, fake_clock).measure(step, make_harness(bench, fake_clock).record("execution", "x"))
+    make_harness(bench, fake_clock).measure(
+        step, make_harness(bench, fake_clock).record("execution", "x")
+    )
     assert step.calls == 2  # the timed first call, then the benchmark's single untimed call
     assert bench.extra_info[BLOCK_KEY]["throughput_per_s"] is None
 

@@ -30,7 +30,9 @@ def test_mode_matches_eager(workload, mode):
         assert_same_outputs(compiled(), eager(), what=f"{workload} {mode}", **TOLERANCE)
     if "model" in eager.state:
         for ours, theirs in zip(
-            compiled.state["model"].trainable_variables, eager.state["model"].trainable_variables
+            compiled.state["model"].trainable_variables,
+            eager.state["model"].trainable_variables,
+            strict=True,
         ):
             np.testing.assert_allclose(ours.numpy(), theirs.numpy(), **TOLERANCE)
 

@@ -1,4 +1,4 @@
-"""The pytest plugin end to end, in a subprocess: options, errors, smoke runs, JSON, retrace guard."""
+"""The pytest plugin end to end in a subprocess: options, errors, smoke runs, JSON, retraces."""
 
 from __future__ import annotations
 
@@ -98,8 +98,12 @@ def test_plain_pytest_runs_each_benchmark_body_once(suite):
 
 def test_measuring_run_writes_records_and_the_retrace_guard_fails(suite):
     result = run(
-        suite, "--benchmark-only", "--benchmark-json=out.json", "--tf2bench-device=cpu",
-        "--tf2bench-preset=quick", "--benchmark-max-time=0.05",
+        suite,
+        "--benchmark-only",
+        "--benchmark-json=out.json",
+        "--tf2bench-device=cpu",
+        "--tf2bench-preset=quick",
+        "--benchmark-max-time=0.05",
     )
     result.assert_outcomes(passed=1, failed=1, skipped=1)
     result.stdout.fnmatch_lines(
@@ -110,11 +114,21 @@ def test_measuring_run_writes_records_and_the_retrace_guard_fails(suite):
     assert names == ["test_double[cpu-stable]"], "the invalid measurement must not be saved"
     block = document["benchmarks"][0]["extra_info"]["tf2bench"]
     assert block["preset"] == "quick" and block["tracing_count"] == 1
-    assert block["throughput_per_s"] == pytest.approx(4 / document["benchmarks"][0]["stats"]["median"])
+    assert block["throughput_per_s"] == pytest.approx(
+        4 / document["benchmarks"][0]["stats"]["median"]
+    )
     fingerprint = document["machine_info"]["tf2bench"]
     for field in (
-        "tensorflow", "keras", "cuda_version", "cudnn_version", "physical_devices",
-        "intra_op_threads", "inter_op_threads", "onednn_opts", "xla_flags", "cpu_model",
+        "tensorflow",
+        "keras",
+        "cuda_version",
+        "cudnn_version",
+        "physical_devices",
+        "intra_op_threads",
+        "inter_op_threads",
+        "onednn_opts",
+        "xla_flags",
+        "cpu_model",
         "cpu_count",
     ):
         assert field in fingerprint
@@ -134,7 +148,9 @@ def test_presets_bound_the_execution_matrix(pytester):
     pytester.makepyfile(test_execution=source.read_text())
     counts = {}
     for preset in ("quick", "standard"):
-        result = run(pytester, "--collect-only", "-q", f"--tf2bench-preset={preset}", "--tf2bench-device=cpu")
+        result = run(
+            pytester, "--collect-only", "-q", f"--tf2bench-preset={preset}", "--tf2bench-device=cpu"
+        )
         counts[preset] = sum("::" in line for line in result.outlines)
     assert 0 < counts["quick"] < counts["standard"]
     assert counts["standard"] >= 3 * 4 * 3  # modes x batched workloads x batch sizes 1, 32, 256

@@ -37,7 +37,9 @@ def test_unknown_preset_lists_the_valid_ones():
 
 def test_parse_list():
     assert presets.parse_list("device", " CPU, gpu ", presets.DEVICE_KINDS) == ("cpu", "gpu")
-    with pytest.raises(UsageError, match="invalid device, expected one of cpu, gpu. Received: 'tpu'"):
+    with pytest.raises(
+        UsageError, match="invalid device, expected one of cpu, gpu. Received: 'tpu'"
+    ):
         presets.parse_list("device", "cpu,tpu", presets.DEVICE_KINDS)
     with pytest.raises(UsageError, match="empty family list"):
         presets.parse_list("family", ",", presets.FAMILIES)

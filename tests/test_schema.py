@@ -71,7 +71,7 @@ def test_fingerprint_id_ignores_fields_that_do_not_matter():
         ('{"benchmarks": [', "not valid JSON \\(truncated"),
         ("hello", "not valid JSON"),
         ('{"results": []}', "not pytest-benchmark JSON"),
-        ('[1, 2]', "not pytest-benchmark JSON"),
+        ("[1, 2]", "not pytest-benchmark JSON"),
         ('{"benchmarks": []}', "holds no benchmarks"),
         ('{"benchmarks": [{"name": "a", "stats": {"median": 1}}]}', "not tf2bench results"),
     ],

@@ -35,7 +35,9 @@ class FakeTraced:
 
 def test_clock_syncs_before_reading(fake_clock):
     events = []
-    clock = Clock(now=lambda: events.append("read") or fake_clock(), sync=lambda: events.append("sync"))
+    clock = Clock(
+        now=lambda: events.append("read") or fake_clock(), sync=lambda: events.append("sync")
+    )
     clock.read()
     assert events == ["sync", "read"]
 
@@ -70,7 +72,9 @@ def test_synced_call_without_sync_runs_only_the_function():
 def test_warm_up_stops_once_tracing_is_stable(fake_clock):
     # Traces on the first and second call (variables, then shapes), stable afterwards.
     fn = FakeTraced([1, 2, 2, 2, 2, 2])
-    result = warm_up(fn, {"step": fn}, Clock(now=fake_clock), WarmupPolicy(min_calls=2, settle_calls=2))
+    result = warm_up(
+        fn, {"step": fn}, Clock(now=fake_clock), WarmupPolicy(min_calls=2, settle_calls=2)
+    )
     assert fn.calls == 4  # call 2 changed the count, calls 3 and 4 were stable
     assert result.calls == 4
     assert result.seconds == pytest.approx(fake_clock.step * (4 + 1))
@@ -92,7 +96,9 @@ def test_warm_up_is_bounded_in_time(fake_clock):
     fake_clock.step = 10.0
     fn = FakeTraced(list(range(1, 100)))
     with pytest.raises(MeasurementError, match="still tracing"):
-        warm_up(fn, {"step": fn}, Clock(now=fake_clock), WarmupPolicy(max_calls=1000, max_seconds=25.0))
+        warm_up(
+            fn, {"step": fn}, Clock(now=fake_clock), WarmupPolicy(max_calls=1000, max_seconds=25.0)
+        )
     assert fn.calls == 3  # elapsed 10, 20, then 30 s >= 25 s
 
 

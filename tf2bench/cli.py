@@ -13,7 +13,13 @@ from tf2bench.errors import Tf2benchError
 __all__ = ["main"]
 
 # Each module registers its subcommand; none imports TensorFlow at import time.
-COMMAND_MODULES = ("tf2bench.commands.env",)
+COMMAND_MODULES = (
+    "tf2bench.commands.env",
+    "tf2bench.commands.profile",
+    "tf2bench.commands.summaries",
+    "tf2bench.commands.report",
+    "tf2bench.commands.compare",
+)
 
 EXIT_USAGE = 2
 

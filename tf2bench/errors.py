@@ -1,12 +1,13 @@
-"""The tf2bench exception hierarchy; every message is one line: what was expected, what was received.
+"""The tf2bench exceptions; every message is one line: what was expected, what was received.
 
-    Tf2benchError
-     +-- UsageError        bad option, preset, family, device, spec or name
-     +-- RecordError       a results file that is not usable tf2bench / pytest-benchmark JSON
-     +-- OutputError       a folder or file that cannot be written
-     +-- MeasurementError  a benchmark whose numbers cannot be trusted
-          +-- RetraceError  a tf.function retraced inside the timed rounds
-          +-- EquivalenceError  a variant did not compute what the reference computed
+Tf2benchError
+ +-- UsageError        bad option, preset, family, device, spec or name
+ +-- RecordError       a results file that is not usable tf2bench / pytest-benchmark JSON
+ +-- OutputError       a folder or file that cannot be written
+ +-- ProfilerBusyError a TensorFlow profiler session is already running in this process
+ +-- MeasurementError  a benchmark whose numbers cannot be trusted
+      +-- RetraceError  a tf.function retraced inside the timed rounds
+      +-- EquivalenceError  a variant did not compute what the reference computed
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ __all__ = [
     "EquivalenceError",
     "MeasurementError",
     "OutputError",
+    "ProfilerBusyError",
     "RecordError",
     "RetraceError",
     "Tf2benchError",
@@ -37,6 +39,10 @@ class RecordError(Tf2benchError):
 
 class OutputError(Tf2benchError):
     """An output location that cannot be written."""
+
+
+class ProfilerBusyError(Tf2benchError):
+    """A TensorFlow profiler session is already running in this process."""
 
 
 class MeasurementError(Tf2benchError):

@@ -11,7 +11,8 @@ import os
 
 import pytest
 
-from tf2bench.errors import UsageError
+from tf2bench.errors import Tf2benchError
+from tf2bench.harness.runtime import ALL_THREADS, THREADS_ENV, active_threads, apply_threads
 from tf2bench.presets import (
     DEVICE_KINDS,
     FAMILIES,
@@ -25,6 +26,7 @@ from tf2bench.presets import (
 DEVICE_ENV = "TF2BENCH_DEVICE"
 FAMILY_ENV = "TF2BENCH_FAMILY"
 FAMILY_MARKER = "tf2bench_family"
+PROFILE_ENV = "TF2BENCH_PROFILE"
 # pytest-benchmark options that mean "measure", so a plain `pytest` run stays a smoke test.
 _MEASURING_OPTIONS = (
     "benchmark_only",
@@ -52,7 +54,36 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--tf2bench-family",
         default=None,
-        help=f"comma-separated families to run: {', '.join(FAMILIES)} (default: ${FAMILY_ENV} or all)",
+        help=f"comma-separated families to run: {', '.join(FAMILIES)} "
+        f"(default: ${FAMILY_ENV} or all)",
+    )
+    group.addoption(
+        "--tf2bench-threads",
+        default=None,
+        help=f"TensorFlow intra-op threads for the whole run: all or a positive integer "
+        f"(default: ${THREADS_ENV} or all); recorded in the fingerprint and every record",
+    )
+    group.addoption(
+        "--tf2bench-profile",
+        default=None,
+        metavar="DIR",
+        help=f"in a measuring run (--benchmark-only), after each benchmark's timed rounds, "
+        f"profile a few steps into DIR/<family>/<benchmark> for TensorBoard "
+        f"(default: ${PROFILE_ENV}; off when unset)",
+    )
+    for tracer, default, levels in (("host", 2, "1-3"), ("python", 0, "0-1"), ("device", 1, "0-1")):
+        group.addoption(
+            f"--tf2bench-profile-{tracer}-tracer",
+            type=int,
+            default=default,
+            help=f"profiler {tracer}_tracer_level, {levels} (default: {default})",
+        )
+    group.addoption(
+        "--tf2bench-summaries",
+        default=None,
+        metavar="DIR",
+        help="at the end of the run, write the results as TensorBoard scalars and HParams "
+        "sessions into DIR",
     )
 
 
@@ -67,24 +98,52 @@ def pytest_configure(config: pytest.Config) -> None:
     # Keeps TensorFlow's C++ start-up chatter out of test output; the user's value wins.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     config.addinivalue_line("markers", f"{FAMILY_MARKER}(name): the benchmark family of a module")
-    config.addinivalue_line("markers", "gpu: needs a GPU; skipped with a reason where none is visible")
+    config.addinivalue_line(
+        "markers", "gpu: needs a GPU; skipped with a reason where none is visible"
+    )
     config.addinivalue_line("markers", "slow: takes more than a few seconds")
     try:
         preset, _ = _option_or_env(config, "tf2bench_preset", PRESET_ENV)
         set_active_preset((preset or active_preset()).strip().lower())
         devices, explicit = _option_or_env(config, "tf2bench_device", DEVICE_ENV)
-        config._tf2bench_devices = parse_list("device", devices, DEVICE_KINDS) if explicit else DEVICE_KINDS
+        config._tf2bench_devices = (
+            parse_list("device", devices, DEVICE_KINDS) if explicit else DEVICE_KINDS
+        )
         if explicit:
             from tf2bench.harness.devices import check_requested, visible_kinds
 
             check_requested(config._tf2bench_devices, visible_kinds())
         families, chosen = _option_or_env(config, "tf2bench_family", FAMILY_ENV)
         config._tf2bench_families = parse_list("family", families, FAMILIES) if chosen else FAMILIES
-    except UsageError as error:
+        threads, _ = _option_or_env(config, "tf2bench_threads", THREADS_ENV)
+        # Before any test runs: TensorFlow fixes its thread pool when it initialises.
+        apply_threads(threads or ALL_THREADS)
+        _configure_tensorboard(config)
+    except Tf2benchError as error:
         raise pytest.UsageError(str(error)) from None
     if not any(config.getoption(name, default=None) for name in _MEASURING_OPTIONS):
         # Plain `pytest`: run every benchmark body once, untimed (pytest-benchmark's disable).
         config.option.benchmark_disable = True
+
+
+def _configure_tensorboard(config: pytest.Config) -> None:
+    """Checks the profile and summaries folders up front, so a bad one stops the run at once."""
+    profile_dir, _ = _option_or_env(config, "tf2bench_profile", PROFILE_ENV)
+    summaries_dir = config.getoption("tf2bench_summaries")
+    config._tf2bench_profile_hook = config._tf2bench_summaries = None
+    if profile_dir:
+        from tf2bench.harness.profiling import ProfileHook, ProfilerSettings
+
+        settings = ProfilerSettings(
+            host_tracer_level=config.getoption("tf2bench_profile_host_tracer"),
+            python_tracer_level=config.getoption("tf2bench_profile_python_tracer"),
+            device_tracer_level=config.getoption("tf2bench_profile_device_tracer"),
+        )
+        config._tf2bench_profile_hook = ProfileHook(profile_dir, settings)
+    if summaries_dir:
+        from tf2bench.harness.profiling import prepare_logdir
+
+        config._tf2bench_summaries = prepare_logdir(summaries_dir, what="summaries")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -105,6 +164,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = kept
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Splits the CPU into logical devices when distribute benchmarks will run (see runtime.py).
+
+    After -k and family deselection, and before any test: TensorFlow is imported by the
+    collected modules but has not initialised its devices yet.
+    """
+    markers = (item.get_closest_marker(FAMILY_MARKER) for item in session.items)
+    if any(marker and marker.args[0] == "distribute" for marker in markers):
+        from tf2bench.harness.runtime import split_cpu
+
+        split_cpu()
+
+
 @pytest.fixture
 def device(request: pytest.FixtureRequest):
     """The Device of this benchmark; skips with a reason when its kind is not visible."""
@@ -118,11 +190,35 @@ def device(request: pytest.FixtureRequest):
 
 
 @pytest.fixture
-def harness(device, benchmark):
+def harness(device, benchmark, pytestconfig):
     """A tf2bench Harness around pytest-benchmark's fixture, on this benchmark's device."""
+    from tf2bench.harness.memory import probes_for
     from tf2bench.harness.runner import Harness
 
-    return Harness(benchmark, device, active_preset())
+    profile_hook = getattr(pytestconfig, "_tf2bench_profile_hook", None)
+    return Harness(
+        benchmark,
+        device,
+        active_preset(),
+        probes=probes_for(device),
+        after_hooks=(profile_hook,) if profile_hook else (),
+    )
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # A plain hook runs after pytest-benchmark's hookwrapper has finished its benchmarks.
+    logdir = getattr(session.config, "_tf2bench_summaries", None)
+    if logdir is not None:
+        from tf2bench.summaries import write_pytest_summaries
+
+        session.config._tf2bench_summaries_line = write_pytest_summaries(session.config, logdir)
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    line = getattr(config, "_tf2bench_summaries_line", None)
+    if line:
+        terminalreporter.write_sep("-", "tf2bench summaries")
+        terminalreporter.write_line(line)
 
 
 def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict) -> None:
@@ -130,3 +226,17 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
     from tf2bench.records.schema import BLOCK_KEY
 
     machine_info[BLOCK_KEY] = fingerprint()
+
+
+def pytest_benchmark_update_json(
+    config: pytest.Config, benchmarks: list, output_json: dict
+) -> None:
+    from tf2bench.records.schema import BLOCK_KEY
+
+    # Run-level settings (schema.RUN_PARAMS) go into every record's params, so records of runs
+    # with different settings stay apart when their files are read together.
+    run_params = {"threads": active_threads()}
+    for entry in output_json.get("benchmarks", []):
+        block = (entry.get("extra_info") or {}).get(BLOCK_KEY)
+        if isinstance(block, dict):
+            block["params"] = {**run_params, **block.get("params", {})}

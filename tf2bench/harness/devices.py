@@ -17,7 +17,9 @@ from tf2bench.presets import DEVICE_KINDS
 __all__ = ["Device", "check_requested", "skip_reason", "sync_function", "visible_kinds"]
 
 
-def visible_kinds(list_physical: Callable[[str], Sequence[object]] | None = None) -> tuple[str, ...]:
+def visible_kinds(
+    list_physical: Callable[[str], Sequence[object]] | None = None,
+) -> tuple[str, ...]:
     """The device kinds TensorFlow can see, in DEVICE_KINDS order."""
     if list_physical is None:
         import tensorflow as tf

@@ -41,6 +41,25 @@ def collect_tensorflow() -> dict[str, Any]:
         # 0 means "TensorFlow picks", which is the number of cores.
         "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
         "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
+        **collect_runtime(),
+    }
+
+
+def collect_runtime() -> dict[str, Any]:
+    """The run-level settings of tf2bench.harness.runtime and how peak memory is measured."""
+    import tensorflow as tf
+
+    from tf2bench.harness.memory import host_peak_method
+    from tf2bench.harness.runtime import active_threads
+
+    cpus = tf.config.list_physical_devices("CPU")
+    # Reads the configuration without initialising TensorFlow's devices (unlike listing them).
+    split = tf.config.get_logical_device_configuration(cpus[0]) if cpus else None
+    return {
+        "threads_setting": active_threads(),
+        # The distribute family splits the CPU; ops on /CPU:0 share the same thread pool.
+        "logical_cpu_devices": len(split) if split else len(cpus),
+        "host_peak_memory": host_peak_method(),
     }
 
 

@@ -38,7 +38,7 @@ def assert_same_outputs(
         raise EquivalenceError(
             f"{what}: expected {len(expected_arrays)} arrays, received {len(actual_arrays)}"
         )
-    for index, (a, e) in enumerate(zip(actual_arrays, expected_arrays)):
+    for index, (a, e) in enumerate(zip(actual_arrays, expected_arrays, strict=False)):
         if a.shape != e.shape:
             raise EquivalenceError(f"{what}[{index}]: expected shape {e.shape}, received {a.shape}")
         if not np.allclose(a, e, rtol=rtol, atol=atol):

@@ -19,6 +19,7 @@ import pytest
 from tf2bench.errors import MeasurementError
 from tf2bench.harness.devices import Device
 from tf2bench.harness.timing import (
+    DEFAULT_WARMUP,
     Clock,
     Traced,
     WarmupPolicy,
@@ -46,7 +47,9 @@ class Probe(Protocol):
 class AfterHook(Protocol):
     """Runs after the timed rounds (for example a profile capture); returns metrics or {}."""
 
-    def __call__(self, call: Callable[[], Any], record: BenchRecord, name: str) -> dict[str, float]: ...
+    def __call__(
+        self, call: Callable[[], Any], record: BenchRecord, name: str
+    ) -> dict[str, float]: ...
 
 
 class Harness:
@@ -59,7 +62,7 @@ class Harness:
         preset: str,
         *,
         clock: Clock | None = None,
-        warmup: WarmupPolicy = WarmupPolicy(),
+        warmup: WarmupPolicy = DEFAULT_WARMUP,
         probes: Sequence[Probe] = (),
         after_hooks: Sequence[AfterHook] = (),
     ) -> None:
@@ -166,6 +169,22 @@ class Harness:
             metrics={**record.metrics, **metrics},
         )
         self._finish(None, record)
+
+    @property
+    def median_s(self) -> float | None:
+        """The median time of the last timed rounds in seconds; None in a smoke run."""
+        stats = getattr(self.benchmark, "stats", None)
+        return float(stats.stats.median) if stats is not None else None
+
+    def add_metrics(self, **metrics: float) -> None:
+        """Adds metrics known only after the timed rounds (for example per_sample_s) to the
+        record of the benchmark that just ran; names must be in schema.METRICS."""
+        block = self.benchmark.extra_info.get(BLOCK_KEY)
+        if block is None:
+            return
+        record = BenchRecord.from_extra_info(block, where=self.benchmark.name)
+        record = dataclasses.replace(record, metrics={**record.metrics, **metrics})
+        self.benchmark.extra_info[BLOCK_KEY] = record.to_extra_info()
 
     def _start_probes(self) -> None:
         for probe in self.probes:

@@ -1,4 +1,4 @@
-"""Timing logic around pytest-benchmark: cold first call, warm-up until tracing settles, retrace guard.
+"""Timing around pytest-benchmark: cold first call, warm-up until tracing settles, retrace guard.
 
 Nothing here imports TensorFlow: traced functions are anything with
 ``experimental_get_tracing_count()`` and device sync is a callable, so the logic is tested
@@ -17,6 +17,7 @@ from tf2bench.errors import MeasurementError, RetraceError
 __all__ = [
     "Clock",
     "Traced",
+    "DEFAULT_WARMUP",
     "WarmupPolicy",
     "WarmupResult",
     "check_no_retrace",
@@ -50,7 +51,9 @@ class Clock:
         return self.now()
 
 
-def synced(fn: Callable[..., Any], args: tuple, sync: Callable[[], None] | None) -> Callable[[], Any]:
+def synced(
+    fn: Callable[..., Any], args: tuple, sync: Callable[[], None] | None
+) -> Callable[[], Any]:
     """A zero-argument call of `fn(*args)` that ends with a device sync when there is one.
 
     pytest-benchmark reads its clock around each round; syncing inside the call puts the end of
@@ -111,6 +114,9 @@ class WarmupPolicy:
     max_seconds: float = 20.0
 
 
+DEFAULT_WARMUP = WarmupPolicy()
+
+
 @dataclass(frozen=True)
 class WarmupResult:
     calls: int
@@ -121,7 +127,7 @@ def warm_up(
     call: Callable[[], Any],
     traced: Mapping[str, Traced],
     clock: Clock,
-    policy: WarmupPolicy = WarmupPolicy(),
+    policy: WarmupPolicy = DEFAULT_WARMUP,
 ) -> WarmupResult:
     """Calls `call` until every tracing count has been stable for `policy.settle_calls` calls.
 

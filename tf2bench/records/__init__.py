@@ -1,1 +1,1 @@
-"""Results: the tf2bench record schema, the pytest-benchmark JSON reader, statistics. No TensorFlow."""
+"""Results: the record schema, the pytest-benchmark JSON reader, statistics. No TensorFlow."""

@@ -12,16 +12,22 @@ Family conventions (what each family puts in the generic fields; `params` keys i
                     params: the PipelineSpec fields and a short `variant` label;
                     metrics: ratio_to_limit, batches_per_s, first_batch_s, input_bound_fraction.
     model_styles    workload: the network (mlp | cnn | linear); style: lowlevel | sequential |
-                    functional | subclassed; mode for custom steps; params.op: build |
-                    first_call | call | predict_on_batch | predict | train_on_batch | custom_train;
-                    metrics.per_sample_s.
-    training        workload: the network; params.loop: fit | custom; params.steps_per_execution;
-                    params.epoch: first | later; mode for custom loops.
-    saving          workload: the network; params.op: savedmodel_save | savedmodel_load |
-                    keras_save | keras_load | serve_reloaded | serve_live;
-                    metrics.size_on_disk_bytes.
-    distribute      workload: the network; params.strategy: none | one_device | mirrored |
-                    multi_worker; metrics.replicas, metrics.scaling_efficiency.
+                    functional | subclassed; mode for custom_train, call and first_call
+                    (call eager = `model(x)`, autograph = `model(x)` inside a tf.function);
+                    params.op: build | first_call | call | predict_on_batch | predict |
+                    train_on_batch | custom_train; metrics.per_sample_s.
+    training        workload: the network; style: functional; params.loop: fit | custom;
+                    params.steps_per_execution; params.epoch: first | later; mode for custom
+                    loops; one round = one epoch (items_per_round = steps, unit "steps").
+    saving          workload: the network; style: the saved model's style; params.op:
+                    savedmodel_save | savedmodel_load | keras_save | keras_load |
+                    serve_reloaded | serve_live; metrics.size_on_disk_bytes.
+    distribute      workload: the network; batch_size: the global batch; params.strategy:
+                    none | one_device | mirrored | multi_worker; params.steps_per_round (one
+                    round = that many steps); metrics.replicas, metrics.scaling_efficiency.
+    every family    params.threads (RUN_PARAMS): the run's intra-op threads, all or a count;
+                    execution may add params.precision: mixed_float16 (float32 when absent);
+                    metrics.peak_host_bytes, and metrics.peak_device_bytes on a GPU.
 
 Schema history:
     1: first version (family, workload, mode, style, device, batch_size, items_per_round,
@@ -44,6 +50,7 @@ from tf2bench.errors import RecordError, UsageError
 __all__ = [
     "BLOCK_KEY",
     "METRICS",
+    "RUN_PARAMS",
     "SCHEMA_VERSION",
     "BenchRecord",
     "BenchmarkResult",
@@ -75,14 +82,29 @@ METRICS = {
 
 # The `params` keys each family uses (see the module docstring); the report reads these.
 FAMILY_PARAMS = {
-    "execution": ("phase", "variant", "shapes"),
-    "input_pipeline": ("variant", "source", "map", "parallel", "vectorized", "shuffle",
-                       "prefetch", "cache", "optimize", "deterministic", "iteration", "consumer"),
+    "execution": ("phase", "variant", "shapes", "precision"),
+    "input_pipeline": (
+        "variant",
+        "source",
+        "map",
+        "parallel",
+        "vectorized",
+        "shuffle",
+        "prefetch",
+        "cache",
+        "optimize",
+        "deterministic",
+        "iteration",
+        "consumer",
+    ),
     "model_styles": ("op",),
     "training": ("loop", "steps_per_execution", "epoch"),
     "saving": ("op",),
-    "distribute": ("strategy",),
+    "distribute": ("strategy", "steps_per_round"),
 }
+
+# `params` keys that every record of a run carries (set once per run by the pytest plugin).
+RUN_PARAMS = {"threads": "TensorFlow intra-op threads of the run: 'all' (TF's default) or a count"}
 
 # Fingerprint fields that must agree for two runs to be compared without --force.
 COMPARABLE_FINGERPRINT_KEYS = (
@@ -149,6 +171,9 @@ class BenchRecord:
         if missing:
             raise RecordError(f"{where}: tf2bench block lacks {', '.join(missing)}")
         values = {name: block[name] for name in names if name in block}
+        problem = _malformed_field(values)
+        if problem:
+            raise RecordError(f"{where}: tf2bench block is malformed ({problem})")
         try:
             return cls(**values)
         except (TypeError, UsageError) as error:
@@ -242,22 +267,27 @@ def parse_results(document: Any, *, where: str) -> RunResults:
     for index, entry in enumerate(document["benchmarks"]):
         if not isinstance(entry, dict):
             raise RecordError(f"{where}: benchmarks[{index}] is not an object")
-        block = (entry.get("extra_info") or {}).get(BLOCK_KEY)
+        extra_info = entry.get("extra_info")
+        block = extra_info.get(BLOCK_KEY) if isinstance(extra_info, dict) else None
         if not isinstance(block, dict):
             foreign += 1
             continue
-        name = entry.get("name") or f"benchmarks[{index}]"
+        name = str(entry.get("name") or f"benchmarks[{index}]")
         stats = entry.get("stats")
         if not isinstance(stats, dict) or not _is_number(stats.get("median")):
             raise RecordError(f"{where}: benchmark {name} has no stats.median")
+        if stats["median"] < 0:
+            raise RecordError(f"{where}: benchmark {name} has a negative stats.median")
         raw = stats.get("data")
+        if isinstance(raw, list) and not all(_is_number(value) for value in raw):
+            raise RecordError(f"{where}: benchmark {name} has non-numeric values in stats.data")
         samples = tuple(float(value) for value in raw) if isinstance(raw, list) and raw else None
         benchmarks.append(
             BenchmarkResult(
                 name=name,
                 fullname=entry.get("fullname") or name,
                 group=entry.get("group"),
-                params=dict(entry.get("params") or {}),
+                params=dict(entry["params"]) if isinstance(entry.get("params"), dict) else {},
                 stats={key: value for key, value in stats.items() if _is_number(value)},
                 samples=samples,
                 record=BenchRecord.from_extra_info(block, where=f"{where}: {name}"),
@@ -272,6 +302,8 @@ def parse_results(document: Any, *, where: str) -> RunResults:
         raise RecordError(f"{where}: holds no benchmarks (was the run made with --benchmark-only?)")
     machine_info = document.get("machine_info") or {}
     fingerprint = machine_info.get(BLOCK_KEY) if isinstance(machine_info, dict) else None
+    if not isinstance(fingerprint, dict):
+        fingerprint = None
     return RunResults(
         path=where,
         benchmarks=tuple(benchmarks),
@@ -287,3 +319,34 @@ def _is_number(value: Any) -> bool:
         and not isinstance(value, bool)
         and math.isfinite(float(value))
     )
+
+
+# Fields of the tf2bench block that must be numbers (or null) for the report to use them.
+_NUMERIC_FIELDS = (
+    "batch_size",
+    "items_per_round",
+    "first_call_s",
+    "warmup_calls",
+    "warmup_s",
+    "tracing_count",
+    "retraces",
+    "throughput_per_s",
+)
+
+
+def _malformed_field(values: dict[str, Any]) -> str | None:
+    """What is wrong with the types of a tf2bench block's fields, or None if nothing is."""
+    for key in _NUMERIC_FIELDS:
+        if values.get(key) is not None and not _is_real(values[key]):
+            return f"{key} must be a number, received {values[key]!r}"
+    metrics = values.get("metrics", {})
+    if not isinstance(metrics, dict) or not all(_is_real(v) for v in metrics.values()):
+        return f"metrics must map names to numbers, received {metrics!r}"
+    if not isinstance(values.get("params", {}), dict):
+        return f"params must be an object, received {values['params']!r}"
+    return None
+
+
+def _is_real(value: Any) -> bool:
+    # NaN and inf are allowed here (a metric may be undefined); strings and booleans are not.
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -47,7 +47,9 @@ def synthetic_mnist(count: int, seed: int = 0) -> Arrays:
     The classes are separable, so a model trained on it learns and losses fall as on MNIST.
     """
     if count <= 0:
-        raise UsageError(f"Received an invalid `count`, expected a positive integer. Received: count={count}")
+        raise UsageError(
+            f"Received an invalid `count`, expected a positive integer. Received: count={count}"
+        )
     rng = np.random.default_rng(seed)
     templates = (rng.random((NUM_CLASSES, *IMAGE_SHAPE)) > 0.8).astype(np.float32)
     labels = rng.integers(0, NUM_CLASSES, size=count, dtype=np.uint8)
@@ -68,7 +70,9 @@ def default_mnist_path() -> Path | None:
 def load_mnist(path: str | os.PathLike[str], split: str = "train") -> Arrays:
     """Reads Keras' mnist.npz (x_train, y_train, x_test, y_test) without any download."""
     if split not in ("train", "test"):
-        raise UsageError(f"Received an invalid `split`, expected train or test. Received: {split!r}")
+        raise UsageError(
+            f"Received an invalid `split`, expected train or test. Received: {split!r}"
+        )
     try:
         with np.load(path) as archive:
             missing = [key for key in _MNIST_KEYS if key not in archive.files]
@@ -90,7 +94,9 @@ def load_mnist(path: str | os.PathLike[str], split: str = "train") -> Arrays:
     return Arrays(images=images.astype(np.uint8), labels=labels.astype(np.uint8), source=str(path))
 
 
-def mnist_arrays(count: int | None = None, *, path: str | os.PathLike[str] | None = None, seed: int = 0) -> Arrays:
+def mnist_arrays(
+    count: int | None = None, *, path: str | os.PathLike[str] | None = None, seed: int = 0
+) -> Arrays:
     """The first `count` training examples: the real file when there is one, else synthetic."""
     path = path if path is not None else default_mnist_path()
     if path is None:

@@ -105,7 +105,7 @@ def _train_step(model, optimizer, loss_fn) -> Callable[..., Any]:
             logits = model(images, training=True)
             loss = loss_fn(labels, logits)
         gradients = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+        optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=False))
         return loss
 
     return train_step
@@ -119,7 +119,7 @@ def _infer_step(model) -> Callable[..., Any]:
 
 
 def control_flow(images):
-    """Python for/if/while on data: unrolled by eager Python, tf.while_loop/tf.cond under AutoGraph."""
+    """Python for/if/while on data: Python runs them eagerly; AutoGraph makes while_loop/cond."""
     x = tf.reshape(images, [tf.shape(images)[0], -1])
     total = tf.constant(0.0)
     for _ in tf.range(10):
@@ -166,7 +166,14 @@ def build_step(spec: StepSpec) -> Step:
     if spec.workload == "mlp_infer":
         model = build_functional("mlp", seed=spec.seed)
         fn = compile_fn(_infer_step(model), spec.mode)
-        return Step(spec, fn, _batch(spec.batch_size, spec.seed)[:1], spec.batch_size, "examples", {"model": model})
+        return Step(
+            spec,
+            fn,
+            _batch(spec.batch_size, spec.seed)[:1],
+            spec.batch_size,
+            "examples",
+            {"model": model},
+        )
     if spec.workload == "control_flow":
         fn = compile_fn(control_flow, spec.mode)
         return Step(spec, fn, _batch(spec.batch_size, spec.seed)[:1], spec.batch_size, "examples")

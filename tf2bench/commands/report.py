@@ -1,0 +1,42 @@
+"""`tf2bench report`: Markdown + HTML report with PNG figures from one or more results files."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "report",
+        help="write a Markdown and HTML report with figures from results JSON",
+        description="Renders DIR/report.md, DIR/report.html and DIR/figures/*.png from "
+        "pytest-benchmark JSON written by tf2bench. Several files are shown side by side, "
+        "labelled by file name. Reads records only: TensorFlow is not imported.",
+    )
+    parser.add_argument("results", nargs="+", metavar="RESULTS.json", help="results files")
+    parser.add_argument("--out", required=True, metavar="DIR", help="report folder to write")
+    parser.add_argument("--title", default="tf2bench report", help="the report's title")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    # Imported here so `tf2bench --help` and other subcommands stay fast.
+    from tf2bench.records.schema import load_results
+    from tf2bench.report.render import check_output, write_report
+    from tf2bench.report.sections import build_document
+
+    check_output(args.out)  # fail before the work, not after it
+    runs = [load_results(path) for path in args.results]
+    for results in runs:
+        if not any(bench.samples for bench in results.benchmarks):
+            sys.stderr.write(
+                f"tf2bench: warning: {results.path} has no raw samples (stats.data); "
+                "confidence intervals and distributions are left out\n"
+            )
+    document = build_document(runs, title=args.title)
+    target = write_report(document, args.out)
+    print(f"wrote {target}/report.md, report.html and {len(document.plots())} figures")
+    return 0

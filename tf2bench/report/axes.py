@@ -1,0 +1,134 @@
+"""Shared pieces of the report's figures: panels, facets, log axes, legends, time units.
+
+Figures are `matplotlib.figure.Figure` objects built directly (no pyplot, no GUI backend);
+`Figure.savefig` renders PNG through Agg.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
+
+__all__ = [
+    "LINE_STYLES",
+    "grid_panels",
+    "hbar",
+    "legend_below",
+    "log_axis",
+    "panel_title",
+    "split_facets",
+    "stacked_panels",
+    "time_scale",
+]
+
+LINE_STYLES = ("-", "--", ":", "-.")  # one per results file when several share a panel
+
+
+def time_scale(values: Sequence[float] | pd.Series) -> tuple[float, str]:
+    """(factor, unit) that puts the typical value of seconds `values` in 1..1000 of the unit."""
+    array = np.asarray(values, dtype=float)
+    array = array[np.isfinite(array) & (array > 0)]
+    typical = float(np.median(array)) if array.size else 1.0
+    for factor, unit in ((1.0, "s"), (1e3, "ms"), (1e6, "µs")):
+        if typical * factor >= 1:
+            return factor, unit
+    return 1e9, "ns"
+
+
+def log_axis(ax, axis: str = "y") -> None:
+    """A log scale with plain-number tick labels (1, 2, 5, 10, ...).
+
+    NOTE: matplotlib's default log labels are mathtext ($10^{-3}$), which costs about half of a
+    figure's render time; plain labels read better next to a unit in the axis label anyway.
+    """
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    (ax.set_yscale if axis == "y" else ax.set_xscale)("log")
+    plain = FuncFormatter(lambda value, _: f"{value:g}")
+    target.set_major_formatter(plain)
+    low, high = ax.get_ylim() if axis == "y" else ax.get_xlim()
+    span = high / low if low > 0 else math.inf
+    if span < 100:  # under 2 decades the decades alone leave the axis nearly unlabelled
+        subs = (2, 3, 4, 5, 6, 7, 8, 9) if span < 4 else (2, 5)
+        target.set_minor_locator(LogLocator(subs=subs))
+        target.set_minor_formatter(plain)
+    else:  # every minor tick is an artist; on wide axes they cost time and add nothing
+        target.set_minor_locator(NullLocator())
+
+
+def grid_panels(count: int, ncols: int, panel: tuple[float, float]) -> tuple[Figure, list]:
+    """A Figure with `count` panels of `panel` inches in rows of `ncols`; spare axes hidden."""
+    ncols = max(1, min(ncols, count))
+    nrows = math.ceil(count / ncols)
+    figure = Figure(figsize=(panel[0] * ncols, panel[1] * nrows + 0.9), layout="constrained")
+    axes = figure.subplots(nrows, ncols, squeeze=False).ravel()
+    for spare in axes[count:]:
+        spare.set_visible(False)
+    return figure, list(axes[:count])
+
+
+def legend_below(figure: Figure, axes: Sequence, ncols: int = 6) -> None:
+    """One legend for the whole figure, below the panels, so it never hides data."""
+    handles, labels = {}, []
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            if label not in handles:
+                handles[label] = handle
+                labels.append(label)
+    if labels:
+        # About 0.065 inch per character at fontsize 8, plus the marker: as many columns as fit.
+        entry_inches = (max(len(label) for label in labels) + 6) * 0.065
+        fitting = max(1, int(figure.get_figwidth() // entry_inches))
+        figure.legend(
+            [handles[label] for label in labels],
+            labels,
+            loc="outside lower center",
+            ncols=min(ncols, len(labels), fitting),
+            fontsize=8,
+            frameon=False,
+        )
+
+
+def split_facets(frame: pd.DataFrame, keys: Sequence[str]) -> Iterator[tuple[str, pd.DataFrame]]:
+    """(title, rows) per distinct value of `keys`, in order of appearance; NaN keys allowed."""
+    keys = [key for key in keys if key in frame.columns]
+    if not keys:
+        yield "", frame
+        return
+    for values, rows in frame.groupby(keys, sort=False, dropna=False):
+        values = values if isinstance(values, tuple) else (values,)
+        parts = [_facet_part(key, value) for key, value in zip(keys, values, strict=True)]
+        yield " · ".join(part for part in parts if part), rows
+
+
+def _facet_part(key: str, value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return f"batch {value:g}" if key == "batch_size" else str(value)
+
+
+def panel_title(ax, what: str, facet: str) -> None:
+    """Titles a panel with what it shows, then its facet (run · device · batch ...)."""
+    ax.set_title(f"{what} — {facet}" if facet else what, fontsize=10)
+
+
+def hbar(ax, labels: Sequence[str], values, **style) -> None:
+    """Horizontal bars, the first label on top."""
+    y = np.arange(len(labels))
+    ax.barh(y, values, **style)
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.invert_yaxis()
+
+
+def stacked_panels(facets: Sequence[tuple[str, pd.DataFrame]], width: float) -> tuple[Figure, list]:
+    """One panel per facet, stacked, each as tall as its number of bars (horizontal charts)."""
+    counts = [max(len(rows), 1) for _, rows in facets]
+    height = 0.3 * sum(counts) + 1.1 * len(counts) + 0.8
+    figure = Figure(figsize=(width, height), layout="constrained")
+    ratios = [count + 3 for count in counts]
+    axes = figure.subplots(len(counts), 1, squeeze=False, height_ratios=ratios).ravel()
+    return figure, list(axes)

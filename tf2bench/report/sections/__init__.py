@@ -1,0 +1,66 @@
+"""The report's content: a section per question the records can answer, and the headlines.
+
+Each section builder takes the tidy frame (and whether several files are compared) and returns
+(Section, headline bullets), or None when the records that answer its question are absent, so
+a report shows only what was measured. Families without a dedicated section still appear (in
+"Other results" and "All results"), so a new family never breaks the report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tf2bench.records.schema import RunResults
+from tf2bench.report.frames import results_frame, source_labels
+from tf2bench.report.render import Document
+from tf2bench.report.sections.execution import cold_section, execution_section, retracing_section
+from tf2bench.report.sections.families import (
+    distribute_section,
+    pipeline_section,
+    saving_section,
+    styles_section,
+    training_section,
+)
+from tf2bench.report.sections.runs import (
+    appendix_section,
+    device_section,
+    distributions_section,
+    inputs_section,
+    noisy_section,
+    other_section,
+    sources_section,
+)
+
+__all__ = ["build_document"]
+
+# In report order; the answer-at-a-glance bullets follow the same order.
+SECTION_BUILDERS = (
+    execution_section,
+    cold_section,
+    retracing_section,
+    pipeline_section,
+    styles_section,
+    training_section,
+    saving_section,
+    distribute_section,
+    device_section,
+    sources_section,
+    other_section,
+    distributions_section,
+    noisy_section,
+)
+
+
+def build_document(runs: Sequence[RunResults], title: str = "tf2bench report") -> Document:
+    """The whole report for one or more results files, in command-line order."""
+    labels = source_labels([run.path for run in runs])
+    frame = results_frame(runs, labels)
+    multi = len(runs) > 1
+    sections, summary = [inputs_section(runs, labels)], []
+    for builder in SECTION_BUILDERS:
+        result = builder(frame, multi)
+        if result is not None:
+            sections.append(result[0])
+            summary += result[1]
+    sections.append(appendix_section(frame, multi))
+    return Document(title=title, summary=summary, sections=sections)

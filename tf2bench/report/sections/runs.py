@@ -1,0 +1,213 @@
+"""Report sections across families: inputs, CPU vs GPU, runs side by side, distributions, noise."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from tf2bench.records.schema import RunResults
+from tf2bench.records.stats import IQR_NOISE_THRESHOLD, geometric_mean
+from tf2bench.report import plots_runs
+from tf2bench.report.analysis import device_speedups, source_ratios
+from tf2bench.report.formatting import (
+    fmt_count,
+    fmt_rate,
+    fmt_ratio,
+    fmt_ratio_ci,
+    fmt_time,
+    fmt_value,
+)
+from tf2bench.report.frames import METRIC_PREFIX, PARAM_PREFIX
+from tf2bench.report.render import Plot, Section, Table
+from tf2bench.report.sections.common import (
+    CI_NOTE,
+    NOISE_NOTE,
+    Columns,
+    Result,
+    cells,
+    lead_columns,
+)
+
+__all__ = [
+    "KNOWN_FAMILIES",
+    "appendix_section",
+    "device_section",
+    "distributions_section",
+    "inputs_section",
+    "noisy_section",
+    "other_section",
+    "sources_section",
+]
+
+# Families with a dedicated section; records of any other family go to "Other results".
+KNOWN_FAMILIES = (
+    "execution",
+    "input_pipeline",
+    "model_styles",
+    "training",
+    "saving",
+    "distribute",
+)
+
+
+def inputs_section(runs: Sequence[RunResults], labels: Sequence[str]) -> Section:
+    """One row per results file: its label, environment fingerprint and contents."""
+    rows = []
+    for run, label in zip(runs, labels, strict=True):
+        fingerprint = run.fingerprint
+        rows.append(
+            {
+                "run": label,
+                "file": run.path,
+                "date": (run.datetime or "-")[:19],
+                "fingerprint": run.fingerprint_id,
+                "TensorFlow": fingerprint.get("tensorflow", "-"),
+                "devices": ", ".join(fingerprint.get("physical_devices") or []) or "-",
+                "CPU": f"{fingerprint.get('cpu_model', '-')} "
+                f"({fingerprint.get('cpu_count', '?')} cores)",
+                "benchmarks": str(len(run.benchmarks)),
+                "families": ", ".join(dict.fromkeys(b.record.family for b in run.benchmarks)),
+            }
+        )
+    text = (
+        "Times are medians per round (one step, sweep or batch of calls, as each benchmark "
+        "defines it) of pytest-benchmark's raw samples. Runs with different fingerprints "
+        f"come from different environments. {NOISE_NOTE}"
+    )
+    return Section("Inputs", [text, Table(pd.DataFrame(rows))])
+
+
+def device_section(frame: pd.DataFrame, multi: bool) -> Result:
+    """Benchmarks that ran on both CPU and GPU: the GPU speedup with a bootstrap CI."""
+    devices = device_speedups(frame)
+    if devices.empty:
+        return None
+    columns: Columns = {
+        **lead_columns(multi, device=False),
+        "family": lambda r: r["family"],
+        "benchmark": lambda r: r["label"],
+        "cpu": lambda r: fmt_time(r["cpu_s"]),
+        "gpu": lambda r: fmt_time(r["gpu_s"], r["noisy"]),
+        "gpu speedup": lambda r: fmt_ratio_ci(r["speedup"], r["ci_low"], r["ci_high"]),
+    }
+    section = Section(
+        "CPU vs GPU",
+        [
+            "Benchmarks that ran on both devices; speedup = CPU median / GPU median.",
+            Plot("cpu_vs_gpu", plots_runs.device_figure(devices), "GPU speedup over CPU."),
+            Table(cells(devices, columns), f"{CI_NOTE} {NOISE_NOTE}"),
+        ],
+    )
+    mean = fmt_ratio(geometric_mean(devices["speedup"]))
+    return section, [
+        f"**GPU vs CPU**: {mean} geometric-mean speedup over the {len(devices)} benchmarks "
+        "that ran on both."
+    ]
+
+
+def sources_section(frame: pd.DataFrame, multi: bool) -> Result:
+    """Every later results file against the first, matched by benchmark name."""
+    ratios = source_ratios(frame)
+    if ratios.empty:
+        return None
+    base = ratios["base"].iloc[0]
+    columns: Columns = {
+        "benchmark": lambda r: r["name"],
+        "family": lambda r: r["family"],
+        "run": lambda r: r["other"],
+        "baseline time": lambda r: fmt_time(r["base_s"]),
+        "time": lambda r: fmt_time(r["other_s"], r["noisy"]),
+        "time / baseline": lambda r: fmt_ratio_ci(r["ratio"], r["ci_low"], r["ci_high"]),
+    }
+    section = Section(
+        "Runs side by side",
+        [
+            f"Every later file against the first (`{base}`), matched by benchmark name; a time "
+            "ratio above 1× means the later run is slower. See Inputs for each run's "
+            "environment; `tf2bench compare` tests such changes for significance.",
+            Plot(
+                "runs_side_by_side",
+                plots_runs.source_ratio_figure(ratios),
+                f"Speed of each run relative to {base}, per benchmark.",
+            ),
+            Table(cells(ratios, columns), f"{CI_NOTE} {NOISE_NOTE}"),
+        ],
+    )
+    headlines = [
+        f"**{other} vs {base}**: time ratio {fmt_ratio(geometric_mean(rows['ratio']))} "
+        f"(geometric mean over {len(rows)} matched benchmarks)."
+        for other, rows in ratios.groupby("other", sort=False)
+    ]
+    return section, headlines
+
+
+def generic_table(rows: pd.DataFrame, multi: bool) -> pd.DataFrame:
+    """Any benchmarks as a table: name, family, median, spread, throughput, params, metrics."""
+    extras = [c for c in rows.columns if c.startswith((PARAM_PREFIX, METRIC_PREFIX))]
+
+    def details(row: dict) -> str:
+        shown = [(c.split("_", 1)[1], fmt_value(row[c])) for c in extras]
+        return ", ".join(f"{name}={value}" for name, value in shown if value != "-") or "-"
+
+    columns: Columns = {
+        **({"run": lambda r: r["source"]} if multi else {}),
+        "benchmark": lambda r: r["name"],
+        "family": lambda r: r["family"],
+        "median": lambda r: fmt_time(r["median_s"], r["noisy"]),
+        "IQR / median": lambda r: "-" if pd.isna(r["iqr_ratio"]) else f"{r['iqr_ratio']:.1%}",
+        "rounds": lambda r: fmt_count(r["rounds"]),
+        "throughput": lambda r: fmt_rate(r["throughput_per_s"]).replace(
+            "/s", f" {r['item_unit']}/s"
+        ),
+        "params and metrics": details,
+    }
+    return cells(rows, columns)
+
+
+def other_section(frame: pd.DataFrame, multi: bool) -> Result:
+    """Families without a dedicated section (newer than this report, or third-party)."""
+    other = frame[~frame["family"].isin(KNOWN_FAMILIES)]
+    if other.empty:
+        return None
+    families = ", ".join(f"`{family}`" for family in dict.fromkeys(other["family"]))
+    text = f"Families without a dedicated section: {families}."
+    return Section("Other results", [text, Table(generic_table(other, multi), NOISE_NOTE)]), []
+
+
+def distributions_section(frame: pd.DataFrame, multi: bool) -> Result:
+    """Box plots of the raw samples per benchmark group."""
+    figures = plots_runs.distribution_figures(frame)
+    if not figures:
+        return None
+    groups = frame.loc[frame["samples"].notna(), "group"].nunique()
+    shown = min(groups, plots_runs.GROUPS_PER_FIGURE * plots_runs.MAX_DISTRIBUTION_FIGURES)
+    blocks: list = [
+        f"Box plots of the raw samples of {shown} of {groups} benchmark groups, in file order "
+        "(the tables cover every benchmark)."
+    ]
+    blocks += [
+        Plot(f"distributions_{index + 1}", figure, f"Latency distributions, page {index + 1}.")
+        for index, figure in enumerate(figures)
+    ]
+    return Section("Latency distributions", blocks), []
+
+
+def noisy_section(frame: pd.DataFrame, multi: bool) -> Result:
+    """The noisy results (IQR above the threshold of the median), listed."""
+    noisy = frame[frame["noisy"]]
+    text = (
+        f"{len(noisy)} of {len(frame)} results are noisy (IQR above "
+        f"{IQR_NOISE_THRESHOLD:.0%} of the median); re-run them on a quieter machine before "
+        "trusting a small difference."
+    )
+    blocks: list = [text] + ([Table(generic_table(noisy, multi))] if not noisy.empty else [])
+    return Section("Noisy results", blocks), [f"**Noise**: {text}"]
+
+
+def appendix_section(frame: pd.DataFrame, multi: bool) -> Section:
+    """Every benchmark of every file, so nothing in the data is left out of the report."""
+    return Section(
+        "All results",
+        ["Every benchmark of every file, in file order.", Table(generic_table(frame, multi))],
+    )
