@@ -19,7 +19,6 @@ import tensorflow as tf
 
 from tf2bench.errors import EquivalenceError
 from tf2bench.harness.consumer import BatchPuller, ConsumerLoop, RatioToLimit, steady_throughput
-from tf2bench.harness.runner import Harness
 from tf2bench.presets import pick
 from tf2bench.workloads.data import IMAGE_SHAPE
 from tf2bench.workloads.pipelines import (
@@ -211,19 +210,6 @@ def _data_for(spec: PipelineSpec, request, pipeline_data: PipelineData) -> Pipel
     return pipeline_data
 
 
-def _with(harness: Harness, *, probes=(), after_hooks=()) -> Harness:
-    """The same harness with extra probes and after-hooks (input-bound fraction, limit ratio)."""
-    return Harness(
-        harness.benchmark,
-        harness.device,
-        harness.preset,
-        clock=harness.clock,
-        warmup=harness.warmup,
-        probes=(*harness.probes, *probes),
-        after_hooks=(*harness.after_hooks, *after_hooks),
-    )
-
-
 def _ratio(limits: SessionLimits, batch_size: int) -> RatioToLimit:
     return RatioToLimit(lambda: limits.get(batch_size), batch_size)
 
@@ -246,7 +232,7 @@ def test_limit(harness, benchmark, pipeline_data, limits, batch_size):
         params={"variant": _LIMIT_FEED, "source": "numpy", "iteration": "next"},
     )
     hooks = (limits.storing(batch_size), RatioToLimit(None, batch_size))
-    _with(harness, after_hooks=hooks).measure(puller, record)
+    harness.with_extra(after_hooks=hooks).measure(puller, record)
 
 
 @pytest.mark.parametrize("pipeline", list(PIPELINES))
@@ -273,7 +259,7 @@ def test_pipeline(harness, benchmark, request, pipeline_data, limits, pipeline):
         metrics={"first_batch_s": first_s},
         params={**spec.params(), "iteration": "next"},
     )
-    _with(harness, after_hooks=[_ratio(limits, spec.batch_size)]).measure(puller, record)
+    harness.with_extra(after_hooks=[_ratio(limits, spec.batch_size)]).measure(puller, record)
 
 
 ITERATIONS = ("python", "graph", "for", "reduce")
@@ -366,7 +352,7 @@ def test_iteration(harness, benchmark, pipeline_data, limits, iteration, batch_s
                 f"iteration {iteration}: expected {batches} batches per round, received {count}"
             )
 
-    _with(harness, after_hooks=[_ratio(limits, batch_size)]).measure(
+    harness.with_extra(after_hooks=[_ratio(limits, batch_size)]).measure(
         call, record, traced=traced, check=check
     )
 
@@ -402,5 +388,5 @@ def test_consumer(harness, benchmark, request, pipeline_data, limits, feed):
         metrics={"first_batch_s": first_s},
         params={**params, "iteration": "next", "consumer": f"{CONSUMER_NETWORK}_train"},
     )
-    harness = _with(harness, probes=[loop], after_hooks=[_ratio(limits, CONSUMER_BATCH)])
+    harness = harness.with_extra(probes=[loop], after_hooks=[_ratio(limits, CONSUMER_BATCH)])
     harness.measure(loop, record, traced={"train_step": step})

@@ -137,3 +137,26 @@ def test_probes_wrap_the_timed_rounds_and_after_hooks_add_metrics(fake_clock):
         "peak_host_bytes": 123.0,
         "profile_overhead_ratio": 1.5,
     }
+
+
+def test_with_extra_keeps_the_fixture_hooks_and_adds_the_family_ones(fake_clock):
+    class Probe:
+        def __init__(self, name):
+            self.name = name
+
+        def start(self):
+            pass
+
+        def stop(self):
+            return {self.name: 1.0}
+
+    bench = FakeBenchmark(rounds=1)
+    base = make_harness(bench, fake_clock, probes=[Probe("peak_host_bytes")])
+    extended = base.with_extra(probes=[Probe("input_bound_fraction")])
+    assert extended.clock is base.clock and extended.device == base.device
+    extended.measure(lambda: None, extended.record("input_pipeline", "pipeline"))
+    assert bench.extra_info[BLOCK_KEY]["metrics"] == {
+        "peak_host_bytes": 1.0,
+        "input_bound_fraction": 1.0,
+    }
+    assert len(base.probes) == 1, "the fixture's harness is left as it was"

@@ -74,6 +74,20 @@ class Harness:
         self.probes = tuple(probes)
         self.after_hooks = tuple(after_hooks)
 
+    def with_extra(
+        self, *, probes: Sequence[Probe] = (), after_hooks: Sequence[AfterHook] = ()
+    ) -> Harness:
+        """This harness with more probes and after-hooks, for a family's own metrics."""
+        return Harness(
+            self.benchmark,
+            self.device,
+            self.preset,
+            clock=self.clock,
+            warmup=self.warmup,
+            probes=(*self.probes, *probes),
+            after_hooks=(*self.after_hooks, *after_hooks),
+        )
+
     @property
     def measuring(self) -> bool:
         """False in a plain `pytest` run, where each benchmark body runs once as a smoke test."""
