@@ -164,7 +164,12 @@ def _boxes(ax, data: Sequence[np.ndarray], labels: Sequence[str]) -> None:
 
 
 def _short_labels(rows: pd.DataFrame) -> list[str]:
-    """The parameter ids of a group, without the parts every member shares."""
+    """The parameter ids of a group without the parts every member shares; a member left with
+    nothing of its own (another test function in the group) is named by its test function."""
     split = [str(label).split("-") for label in rows["label"]]
     shared = set.intersection(*(set(parts) for parts in split)) if len(split) > 1 else set()
-    return ["-".join(p for p in parts if p not in shared) or "-".join(parts) for parts in split]
+    return [
+        "-".join(p for p in parts if p not in shared)
+        or str(name).split("[")[0].removeprefix("test_")
+        for parts, name in zip(split, rows["name"], strict=True)
+    ]
