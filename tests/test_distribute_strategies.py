@@ -12,6 +12,7 @@ import signal
 import socket
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -223,6 +224,7 @@ def test_real_workers_train_like_one_process_and_a_killed_worker_leaves_nothing(
     command = worker_command("mlp", SMALL["global_batch"], SMALL["steps_per_round"])
     with LocalCluster(command, workers=2, round_timeout_s=120) as cluster:
         pids = cluster.pids
+        scratch = Path(cluster._scratch.name)
         assert cluster.run_round() == pytest.approx(expected, rel=TOLERANCE["rtol"])
         os.kill(pids[1], signal.SIGKILL)
         started = time.monotonic()
@@ -230,3 +232,4 @@ def test_real_workers_train_like_one_process_and_a_killed_worker_leaves_nothing(
             cluster.run_round()
         assert time.monotonic() - started < 60, "the dead worker must be noticed, not waited out"
     assert not any(_alive(pid) for pid in pids)
+    assert not scratch.exists(), "the killed worker's AutoGraph files must go with its TMPDIR"

@@ -166,6 +166,7 @@ class LocalCluster:
         self._workers: list[_Worker] = []
         self._replies: queue.Queue[tuple[int, Any]] = queue.Queue()
         self.last_tracing_count = 0
+        self._scratch: tempfile.TemporaryDirectory[str] | None = None
 
     @property
     def pids(self) -> list[int]:
@@ -181,12 +182,15 @@ class LocalCluster:
     def start(self) -> None:
         """Starts every worker and waits until all are ready (bounded by start_timeout_s)."""
         ports = free_ports(self.workers)
+        # A killed worker cannot clean up AutoGraph's generated files; its TMPDIR is ours.
+        self._scratch = tempfile.TemporaryDirectory(prefix="tf2bench-workers-")
         try:
             for index in range(self.workers):
                 env = {
                     **os.environ,
                     **worker_env(self.device, index),
                     "TF_CONFIG": tf_config(ports, index),
+                    "TMPDIR": self._scratch.name,
                 }
                 env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
                 self._workers.append(_Worker(index, self.command, env, self._replies))
@@ -220,6 +224,9 @@ class LocalCluster:
             worker.send("quit")
         for worker in workers:
             worker.stop(self.grace_s)
+        if self._scratch is not None:
+            self._scratch.cleanup()
+            self._scratch = None
 
     def _collect(self, event: str, timeout_s: float, doing: str) -> list[dict[str, Any]]:
         """One `event` reply from every worker, in worker order; the first failure raises."""
