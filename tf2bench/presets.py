@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import TypeVar
 
 from tf2bench.errors import UsageError, expect_choice
+from tf2bench.records.families import family_names
 
 __all__ = [
     "DEVICE_KINDS",
@@ -24,7 +25,7 @@ __all__ = [
 PRESETS = ("quick", "standard", "full")
 DEFAULT_PRESET = "standard"
 PRESET_ENV = "TF2BENCH_PRESET"
-FAMILIES = ("execution", "input_pipeline", "model_styles", "training", "saving", "distribute")
+FAMILIES = family_names()
 DEVICE_KINDS = ("cpu", "gpu")
 
 T = TypeVar("T")

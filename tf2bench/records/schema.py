@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from tf2bench.errors import RecordError, UsageError
+from tf2bench.records.families import FAMILIES
 
 __all__ = [
     "BLOCK_KEY",
@@ -80,28 +81,8 @@ METRICS = {
     "max_abs_diff": "largest absolute difference from the reference output",
 }
 
-# The `params` keys each family uses (see the module docstring); the report reads these.
-FAMILY_PARAMS = {
-    "execution": ("phase", "variant", "shapes", "precision"),
-    "input_pipeline": (
-        "variant",
-        "source",
-        "map",
-        "parallel",
-        "vectorized",
-        "shuffle",
-        "prefetch",
-        "cache",
-        "optimize",
-        "deterministic",
-        "iteration",
-        "consumer",
-    ),
-    "model_styles": ("op",),
-    "training": ("loop", "steps_per_execution", "epoch"),
-    "saving": ("op",),
-    "distribute": ("strategy", "steps_per_round"),
-}
+# The `params` keys each family uses, from the family registry.
+FAMILY_PARAMS = {declared.name: declared.params for declared in FAMILIES}
 
 # `params` keys that every record of a run carries (set once per run by the pytest plugin).
 RUN_PARAMS = {"threads": "TensorFlow intra-op threads of the run: 'all' (TF's default) or a count"}

@@ -1,0 +1,109 @@
+"""The benchmark families, declared once: the writer (schema checks) and the report read this table.
+
+Adding a family means adding one `Family` here (see CONTRIBUTING.md). No TensorFlow import.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["FAMILIES", "Family", "family", "family_names"]
+
+
+@dataclass(frozen=True)
+class Family:
+    """What one benchmark family measures and which record fields it uses.
+
+    Attributes:
+        name: the record's `family` value and the `tf2bench_family` marker's argument.
+        title: the report's heading for the family.
+        question: the user's question the family answers (the report's subtitle).
+        params: the `params` keys its records may carry, besides the run-level ones.
+        metrics: the `metrics` names its records may carry, besides the common ones.
+        item_unit: what one item of its throughput is, when it has a single unit.
+    """
+
+    name: str
+    title: str
+    question: str
+    params: tuple[str, ...] = ()
+    metrics: tuple[str, ...] = ()
+    item_unit: str | None = None
+
+
+FAMILIES: tuple[Family, ...] = (
+    Family(
+        "execution",
+        "Execution modes",
+        "How much faster is a step under tf.function (AutoGraph) or XLA than eager, "
+        "and what do tracing and retracing cost?",
+        params=("phase", "variant", "shapes", "precision"),
+    ),
+    Family(
+        "input_pipeline",
+        "tf.data input pipelines",
+        "What does each tf.data stage cost or buy, and how close is a pipeline to the limit?",
+        params=(
+            "variant",
+            "source",
+            "map",
+            "parallel",
+            "vectorized",
+            "shuffle",
+            "prefetch",
+            "cache",
+            "optimize",
+            "deterministic",
+            "iteration",
+            "consumer",
+        ),
+        metrics=("ratio_to_limit", "first_batch_s", "input_bound_fraction", "batches_per_s"),
+        item_unit="elements",
+    ),
+    Family(
+        "model_styles",
+        "Model-building styles",
+        "Does it matter whether the model is built low-level, Sequential, functional or "
+        "subclassed?",
+        params=("op",),
+        metrics=("per_sample_s",),
+    ),
+    Family(
+        "training",
+        "Training loops",
+        "fit or a custom training loop?",
+        params=("loop", "steps_per_execution", "epoch"),
+        item_unit="steps",
+    ),
+    Family(
+        "saving",
+        "Saving and reloading",
+        "What do SavedModel and .keras export and reload cost, and is the reloaded model as "
+        "fast as the live one?",
+        params=("op",),
+        metrics=("size_on_disk_bytes",),
+    ),
+    Family(
+        "distribute",
+        "Devices and scale",
+        "How does a step scale over replicas with MirroredStrategy and multi-worker training?",
+        params=("strategy", "steps_per_round"),
+        metrics=("replicas", "scaling_efficiency"),
+    ),
+)
+
+_BY_NAME = {declared.name: declared for declared in FAMILIES}
+
+
+def family_names() -> tuple[str, ...]:
+    """The declared family names, in report order."""
+    return tuple(_BY_NAME)
+
+
+def family(name: str) -> Family:
+    """The declaration of family `name`.
+
+    Raises:
+        KeyError: `name` is not a declared family.
+    """
+    return _BY_NAME[name]
