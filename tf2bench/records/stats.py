@@ -282,15 +282,30 @@ def hierarchical_draws(processes: Processes, draws: int, rng: np.random.Generato
     median from that process's exact bootstrap median distribution; a process chosen twice in
     one draw gets two independent resamples. Costs draws x processes, not draws x samples.
     """
-    kept = [np.asarray(p, dtype=float) for p in processes if len(p)]
+    kept = [np.sort(np.asarray(p, dtype=float)) for p in processes if len(p)]
     if not kept:
         raise ValueError("hierarchical_draws() needs at least one process with samples")
-    chosen = rng.integers(len(kept), size=(draws, len(kept)))
-    medians = np.empty(chosen.shape)
-    for index, samples in enumerate(kept):
-        slots = chosen == index
-        medians[slots] = median_bootstrap_draws(samples, int(slots.sum()), rng)
-    return medians.mean(axis=1)
+    sizes = np.array([p.size for p in kept])
+    values = np.concatenate(kept)
+    owner = np.repeat(np.arange(len(kept)), sizes)
+    n = sizes[owner]
+    fraction = (np.arange(values.size) - np.repeat(np.cumsum(sizes) - sizes, sizes) + 1) / n
+    last = np.cumsum(sizes) - 1
+    # NOTE: one searchsorted for all processes: process i's median CDF is shifted to (i, i + 1],
+    # so the keys of all processes form one sorted array and a query i + u lands in process i.
+    keys = []
+    for order in ((n + 1) // 2, n // 2 + 1 - n % 2):  # the two middle order statistics (1-based)
+        cdf = scipy_special.bdtrc(order - 1, n, fraction)
+        cdf[last] = 1.0
+        keys.append(owner + cdf)
+    # A query uniform on (0, P] picks a process and a uniform inside it. Sorted queries make
+    # searchsorted ~3x faster; they come in O(n) from exponential spacings, and a random
+    # permutation of sorted iid draws is again iid, so slots are filled by one permutation.
+    spacings = np.cumsum(rng.standard_exponential(draws * len(kept) + 1))
+    queries = spacings[:-1] / spacings[-1] * len(kept)
+    low, high = (np.searchsorted(key, queries) for key in keys)
+    medians = rng.permutation((values[low] + values[high]) / 2)
+    return medians.reshape(draws, len(kept)).mean(axis=1)
 
 
 @functools.lru_cache(maxsize=64)
