@@ -40,7 +40,7 @@ test: $(STAMP)
 # CI: the committed reference results must still render; the report goes to a temporary folder.
 report-check: $(STAMP)
 	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
-		$(BIN)/tf2bench report reports/reference.json --out "$$tmp/report"
+		$(BIN)/tf2bench report reports/reference.json.gz --out "$$tmp/report"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .benchmarks
