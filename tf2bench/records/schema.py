@@ -46,13 +46,13 @@ import json
 import math
 import os
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from tf2bench.errors import RecordError, UsageError
 from tf2bench.records.families import FAMILIES
+from tf2bench.records.files import read_results_text
 
 __all__ = [
     "BLOCK_KEY",
@@ -231,14 +231,7 @@ def load_results(path: str | os.PathLike[str]) -> RunResults:
         RecordError: one line naming the file and what was wrong with it.
     """
     where = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RecordError(f"{where}: no such file") from None
-    except IsADirectoryError:
-        raise RecordError(f"{where}: is a folder, expected a pytest-benchmark JSON file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise RecordError(f"{where}: cannot be read ({error.__class__.__name__})") from None
+    text = read_results_text(path)  # plain or .json.gz
     if not text.strip():
         raise RecordError(f"{where}: the file is empty, expected pytest-benchmark JSON")
     try:
