@@ -49,12 +49,10 @@ __all__ = [
     "ratio_ci",
     "BOOTSTRAP_SEED",
     "CONFIDENCE",
-    "IQR_NOISE_THRESHOLD",
     "RatioCI",
     "Summary",
     "geometric_mean",
     "iqr_ratio",
-    "is_noisy",
     "median_bootstrap_draws",
     "min_attainable_p",
     "ratio_of_medians_ci",
@@ -62,8 +60,6 @@ __all__ = [
     "summarize",
 ]
 
-# A result whose IQR is above this fraction of its median is flagged noisy.
-IQR_NOISE_THRESHOLD = 0.10
 # Bootstrap settings: the seed is fixed so a report renders the same numbers every time.
 BOOTSTRAP_RESAMPLES = 10_000
 BOOTSTRAP_SEED = 20261128
@@ -92,10 +88,6 @@ class Summary:
     @property
     def iqr(self) -> float:
         return self.q3 - self.q1
-
-    @property
-    def noisy(self) -> bool:
-        return is_noisy(self.median, self.iqr)
 
 
 @dataclass(frozen=True)
@@ -126,12 +118,6 @@ def iqr_ratio(median: float, iqr: float) -> float:
     if not (median > 0) or not math.isfinite(iqr):
         return math.nan
     return iqr / median
-
-
-def is_noisy(median: float, iqr: float) -> bool:
-    """True when the IQR is above IQR_NOISE_THRESHOLD of the median."""
-    ratio = iqr_ratio(median, iqr)
-    return math.isfinite(ratio) and ratio > IQR_NOISE_THRESHOLD
 
 
 def median_bootstrap_draws(
@@ -352,6 +338,8 @@ def ratio_ci(
     numerator: Processes,
     denominator: Processes,
     *,
+    numerator_median: float | None = None,
+    denominator_median: float | None = None,
     confidence: float = CONFIDENCE,
     resamples: int = HIERARCHICAL_RESAMPLES,
     seed: int = BOOTSTRAP_SEED,
@@ -360,7 +348,8 @@ def ratio_ci(
 
     With at least two processes on both sides the ratio of the hierarchical estimates, with
     the log-ratio's bootstrap deviations widened for the side with fewer processes; otherwise
-    `ratio_of_medians_ci` on the pooled samples (an interval inside one process).
+    `ratio_of_medians_ci` on the pooled samples (an interval inside one process), which uses
+    the given medians for a side without samples.
 
     Returns:
         RatioCI (dimensionless).
@@ -369,7 +358,13 @@ def ratio_ci(
     bottom = [np.asarray(p, dtype=float) for p in denominator if len(p)]
     if len(top) < 2 or len(bottom) < 2:
         pooled = [np.concatenate(side) if side else None for side in (top, bottom)]
-        return ratio_of_medians_ci(*pooled, confidence=confidence, seed=seed)
+        return ratio_of_medians_ci(
+            *pooled,
+            numerator_median=numerator_median,
+            denominator_median=denominator_median,
+            confidence=confidence,
+            seed=seed,
+        )
     rng = np.random.default_rng(seed)
     estimate = process_medians(top).mean() / process_medians(bottom).mean()
     draws = hierarchical_draws(top, resamples, rng) / hierarchical_draws(bottom, resamples, rng)
