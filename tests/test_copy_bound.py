@@ -36,9 +36,9 @@ def test_bad_size_is_refused():
 def test_hook_divides_throughput_by_the_bound_measured_once(monkeypatch):
     calls = []
 
-    def bandwidth(nbytes):
+    def bandwidth(nbytes, threads=None):
         calls.append(nbytes)
-        return 3140.0 * 1e6
+        return 3140.0 * (1e6 if threads is None else 0.5e6)  # the faster one counts
 
     monkeypatch.setattr("tf2bench.harness.copy_bound.copy_bandwidth", bandwidth)
     bound = CopyBound(element_bytes=3140, elements_per_round=2048)
@@ -46,4 +46,4 @@ def test_hook_divides_throughput_by_the_bound_measured_once(monkeypatch):
     assert bound.hook(None, record, "x") == {"ratio_to_copy_bound": pytest.approx(0.5)}
     assert bound.hook(None, SimpleNamespace(throughput_per_s=None), "x") == {}
     bound.hook(None, record, "y")
-    assert calls == [3140 * 2048]
+    assert calls == [3140 * 2048] * 2
