@@ -25,8 +25,9 @@ import tensorflow as tf
 from tf2bench.errors import EquivalenceError, UsageError, expect_choice, expect_int
 from tf2bench.workloads.augment import MAPS, batch_map, scalar_map
 from tf2bench.workloads.data import IMAGE_SHAPE, mnist_arrays, prepare_images
-from tf2bench.workloads.models import build_functional
+from tf2bench.workloads.models import build_functional, loss_for
 from tf2bench.workloads.shards import read_shards
+from tf2bench.workloads.train_step import make_train_step
 
 __all__ = [
     "MAPS",
@@ -287,19 +288,7 @@ def build_train_step(element_spec: tuple[tf.TensorSpec, ...], network: str = "cn
     Returns:
         A tf.function (images, labels) -> loss, using the functional network from `models`.
     """
-    import keras
-
     model = build_functional(network, seed=seed)
-    optimizer = keras.optimizers.SGD(0.01)
-    # Built up front: creating optimizer slots inside the first trace would trace twice.
-    optimizer.build(model.trainable_variables)
-    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-
-    def train_step(images, labels):
-        with tf.GradientTape() as tape:
-            loss = loss_fn(labels, model(images, training=True))
-        gradients = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
-        return loss
-
-    return tf.function(train_step, input_signature=list(element_spec[:2]))
+    return make_train_step(
+        model, loss_for(network), "autograph", input_signature=list(element_spec[:2])
+    )
