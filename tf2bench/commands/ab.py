@@ -19,7 +19,7 @@ __all__ = ["register", "run"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from tf2bench.commands.run import add_selection_options
+    from tf2bench.commands.run import add_selection_options, pass_rest_to_pytest
 
     parser = subparsers.add_parser(
         "ab",
@@ -42,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="worktrees and venvs (default: .tf2bench-cache in the repository)",
     )
-    parser.add_argument("pytest_args", nargs="*", metavar="-- PYTEST_ARGS", help=argparse.SUPPRESS)
+    pass_rest_to_pytest(parser)
     parser.set_defaults(func=run)
 
 

@@ -33,6 +33,23 @@ def add_selection_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def pass_rest_to_pytest(parser: argparse.ArgumentParser) -> None:
+    """Everything after `--` becomes args.pytest_args (argparse alone mixes it into positionals)."""
+    parse = parser.parse_known_args
+
+    def parse_known_args(args=None, namespace=None):
+        args, rest = list(args or []), []
+        if "--" in args:
+            cut = args.index("--")
+            args, rest = args[:cut], args[cut + 1 :]
+        namespace, unknown = parse(args, namespace)
+        namespace.pytest_args = rest
+        return namespace, unknown
+
+    parser.parse_known_args = parse_known_args
+    parser.set_defaults(pytest_args=[])
+
+
 def selection_args(args: argparse.Namespace) -> tuple[str, int, list[str]]:
     """(preset, processes, pytest arguments) from the shared options; validates them."""
     from tf2bench.errors import UsageError, expect_choice
@@ -71,7 +88,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--no-storage", action="store_true", help="do not save into pytest-benchmark's storage"
     )
-    parser.add_argument("pytest_args", nargs="*", metavar="-- PYTEST_ARGS", help=argparse.SUPPRESS)
+    pass_rest_to_pytest(parser)
     parser.set_defaults(func=run)
 
 

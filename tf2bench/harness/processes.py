@@ -98,9 +98,10 @@ def pytest_command(tree: Tree, json_path: Path, args: Sequence[str], node_ids=()
 
 def collect_ids(tree: Tree, args: Sequence[str]) -> list[str]:
     """The node ids of the selected benchmarks (for one process per benchmark)."""
-    command = [tree.python, "-m", "pytest", *PLUGINS, "benchmarks", "--collect-only", "-q"]
+    command = [tree.python, "-m", "pytest", *PLUGINS, "-p", "no:cacheprovider", "benchmarks"]
     completed = subprocess.run(
-        [*command, "--benchmark-only", *args],
+        # The absolute verbosity last: a -q among the user's args would change the listing.
+        [*command, "--benchmark-only", *args, "--collect-only", "--verbosity=-1"],
         cwd=tree.root,
         env=tree.environ(),
         capture_output=True,
