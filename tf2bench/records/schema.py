@@ -10,7 +10,9 @@ Family conventions (what each family puts in the generic fields; `params` keys i
                     params.phase: steady | cold | retrace (params.variant for retrace).
     input_pipeline  workload: pipeline | limit | consumer | iteration; batch_size: the batch;
                     params: the PipelineSpec fields and a short `variant` label;
-                    metrics: ratio_to_limit, batches_per_s, first_batch_s, input_bound_fraction.
+                    metrics: ratio_to_limit (over the NumPy feed, not a bound),
+                    ratio_to_copy_bound (over the memory-copy bound, harness/copy_bound.py),
+                    batches_per_s, first_batch_s, input_bound_fraction.
     model_styles    workload: the network (mlp | cnn | linear); style: lowlevel | sequential |
                     functional | subclassed; mode for custom_train, call and first_call
                     (call eager = `model(x)`, autograph = `model(x)` inside a tf.function);
@@ -73,7 +75,8 @@ BLOCK_KEY = "tf2bench"
 
 # Family-specific numbers live in BenchRecord.metrics under these names (units in the name).
 METRICS = {
-    "ratio_to_limit": "throughput over the raw NumPy-slicing limit measured in the same run",
+    "ratio_to_limit": "throughput over the NumPy feed (Python slicing) measured in the same run",
+    "ratio_to_copy_bound": "throughput over the memory-copy bound of the same bytes (all cores)",
     "first_batch_s": "seconds from iterator creation to the first batch (fills shuffle buffers)",
     "input_bound_fraction": "time waiting for the next batch over total step time, 0..1",
     "batches_per_s": "batches per second through the pipeline",
