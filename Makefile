@@ -12,13 +12,26 @@ RUN_ID := $(shell date -u +%Y%m%dT%H%M%SZ)
 PROCESSES ?=
 PROCESS_ARGS := $(if $(PROCESSES),--processes $(PROCESSES))
 
-.PHONY: bench bench-threads compare test report-check clean
+.PHONY: bench bench-threads compare test report-check lock clean
 
-$(STAMP): pyproject.toml
+# Installs exactly the versions in requirements.lock (hash-checked), then tf2bench itself without
+# resolving anything, so two machines or two days measure the same TensorFlow, Keras and numpy.
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# Refreshes requirements.lock from pyproject.toml (newest versions allowed by its ranges) for
+# CPython 3.11 on x86-64 Linux; review the diff, then `make test`.
+LOCK_PYTHON ?= 3.11
+LOCK_PLATFORM ?= x86_64-manylinux_2_28
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/python -m uv pip compile pyproject.toml --extra dev --extra keras2 --generate-hashes --upgrade \
+		--python-version $(LOCK_PYTHON) --python-platform $(LOCK_PLATFORM) -o requirements.lock
 
 # Every run keeps its own JSON (N processes merged; also saved in .benchmarks/ with raw data);
 # latest.json is a copy of the newest one.
@@ -54,7 +67,7 @@ test: $(STAMP)
 # CI: the committed reference results must still render; the report goes to a temporary folder.
 report-check: $(STAMP)
 	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
-		$(BIN)/tf2bench report reports/reference.json --out "$$tmp/report"
+		$(BIN)/tf2bench report reports/reference.json.gz --out "$$tmp/report"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .benchmarks .tf2bench-cache

@@ -120,3 +120,10 @@ def test_fingerprint_carries_machine_state_and_packages():
     }  # fmt: skip
     names = {"tensorflow", "tensorflow-cpu"} & set(fingerprint["packages"])
     assert [fingerprint["packages"][name] for name in names] == [fingerprint["tensorflow"]]
+
+
+def test_fingerprint_records_the_git_commit_and_its_date():
+    recorded = environment.collect_git()
+    head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
+    assert recorded["git_commit"] == head.stdout.strip()
+    assert recorded["git_commit_date"][:2] == "20"  # ISO 8601 date

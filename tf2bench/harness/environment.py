@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import platform
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,23 @@ def collect_python() -> dict[str, Any]:
     }
 
 
+def collect_git() -> dict[str, Any]:
+    """The commit of the benchmarked code and its date: what `tf2bench report` orders history by."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), "log", "-1", "--format=%H %cI"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+        commit, date = done.stdout.split()
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return {"git_commit": None, "git_commit_date": None}  # not a git checkout
+    return {"git_commit": commit, "git_commit_date": date}
+
+
 def _read(path: Path) -> str | None:
     try:
         return path.read_text(encoding="utf-8").strip()
@@ -157,6 +175,7 @@ def fingerprint() -> dict[str, Any]:
         **collect_flags(),
         **collect_cpu(),
         **collect_python(),
+        **collect_git(),
         "preset": active_preset(),
         "machine_state": collect_machine_state(),
         "packages": collect_packages(),
