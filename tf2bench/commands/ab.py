@@ -128,14 +128,14 @@ def _measure_alternately(sides, processes, mode, pytest_args, work):
 
 
 def _compare_and_write(documents, out, labels, preset, processes, threshold, alpha) -> int:
-    from tf2bench.records.merge import write_json_atomic
+    from tf2bench.records.files import write_results
     from tf2bench.records.schema import load_results
     from tf2bench.report.compare import compare_runs, format_comparison
     from tf2bench.report.render import write_report
     from tf2bench.report.sections import build_document
 
     for side, document in documents.items():
-        write_json_atomic(document, out / f"{side}.json")
+        write_results(out / f"{side}.json", document)
     base, head = load_results(out / "base.json"), load_results(out / "head.json")
     if base.fingerprint_id != head.fingerprint_id:
         sys.stderr.write(
