@@ -197,3 +197,30 @@ def test_sigterm_removes_the_worktrees(repo, tmp_path):
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=120) != 0
     assert_no_worktree_left(repo, cache)
+
+
+def test_a_clear_regression_exits_1_and_leads_the_summary_and_report(tmp_path):
+    from test_merge import document, entry
+
+    from tf2bench.commands import ab
+    from tf2bench.records.merge import merge_documents
+
+    def side(scale: float) -> dict:
+        runs = [
+            (i, document(entry("slow", [scale * (1 + 0.01 * k) for k in range(20)], 0.1)))
+            for i in (1, 2, 3)
+        ]
+        return merge_documents(runs, mode="selection", processes=3)
+
+    labels = {"base": "base a", "head": "head b"}
+    code = ab._compare_and_write(
+        {"base": side(1.0), "head": side(1.5)}, tmp_path, labels, "quick", 3, 0.1, 0.01,
+        ["the machine is busy"],
+    )  # fmt: skip
+    assert code == 1
+    summary = (tmp_path / "summary.md").read_text()
+    assert "**1 regression(s): slow.**" in summary and "| `slow` |" in summary
+    assert "Note: the machine is busy." in summary
+    report = (tmp_path / "report" / "report.md").read_text()
+    assert "## Base vs head" in report and "REGRESSION" in report
+    assert (tmp_path / "comparison.md").read_text().count("REGRESSION") >= 1
