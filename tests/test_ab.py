@@ -16,7 +16,7 @@ from tf2bench.harness import revisions
 
 ROOT = Path(__file__).resolve().parents[1]
 GIT = ["git", "-c", "user.name=tf2bench-test", "-c", "user.email=test@example.com"]
-TINY_SELECTION = ["-k", "op_granularity and cpu and many_small_ops and eager"]
+TINY_SELECTION = ["-k", "(op_granularity and cpu and many_small_ops and eager) or only_in_head"]
 
 
 def cli(*args, cwd, env=None, timeout=900, **kwargs):
@@ -40,11 +40,12 @@ def git(repo: Path, *args: str) -> str:
 
 @pytest.fixture
 def repo(tmp_path) -> Path:
-    """A clone of this checkout's HEAD with one more commit (a changed benchmark docstring)."""
+    """A clone of this checkout's HEAD plus a commit that adds a benchmark (to tell trees apart)."""
     clone = tmp_path / "repo"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
-    (clone / "CHANGED.md").write_text("a change the test commits\n")
-    git(clone, "add", "CHANGED.md")
+    added = clone / "benchmarks" / "test_only_in_head.py"
+    added.write_text("def test_only_in_head(benchmark):\n    benchmark(sum, range(10))\n")
+    git(clone, "add", str(added))
     git(clone, "commit", "-q", "-m", "test change")
     return clone
 
@@ -169,8 +170,11 @@ def test_ab_measures_two_real_revisions_alternately(repo, tmp_path):
     commits = {side: json.loads((out / f"{side}.json").read_text()) for side in ("base", "head")}
     assert commits["base"]["commit_info"]["id"] == git(repo, "rev-parse", "HEAD~1").strip()
     assert commits["head"]["commit_info"]["id"] == git(repo, "rev-parse", "HEAD").strip()
+    # Each side ran its own tree: only head has the benchmark its commit added.
+    assert [b["name"] for b in commits["head"]["benchmarks"]][-1] == "test_only_in_head"
+    assert len(commits["base"]["benchmarks"]) == 1 and len(commits["head"]["benchmarks"]) == 2
     for document in commits.values():
-        (bench,) = document["benchmarks"]
+        bench = document["benchmarks"][0]
         assert [p["index"] for p in bench["extra_info"]["tf2bench"]["processes"]] == [1, 2]
         assert document["machine_info"]["tf2bench"]["processes"] == 2
     for name in ("summary.md", "comparison.md", "report/report.html", "report/report.md"):
