@@ -1,4 +1,4 @@
-"""Local MultiWorkerMirroredStrategy workers on 127.0.0.1: start, drive round by round, always stop.
+"""Local MultiWorkerMirroredStrategy workers on a private loopback: start, drive, always stop.
 
 The supervisor side; the worker side is `tf2bench.workloads.worker_main`.
 
@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tf2bench.errors import MeasurementError
+from tf2bench.harness.netns import LoopbackNamespace
 
 __all__ = [
     "MAX_MESSAGE_CHARS",
@@ -176,6 +177,7 @@ class LocalCluster:
         self._replies: queue.Queue[tuple[int, Any]] = queue.Queue()
         self.last_tracing_count = 0
         self._scratch: tempfile.TemporaryDirectory[str] | None = None
+        self._netns: LoopbackNamespace | None = None
 
     @property
     def pids(self) -> list[int]:
@@ -191,9 +193,13 @@ class LocalCluster:
     def start(self) -> None:
         """Starts every worker and waits until all are ready (bounded by start_timeout_s)."""
         ports = free_ports(self.workers)
+        # Every worker joins one loopback-only network namespace (see netns.py).
+        self._netns = LoopbackNamespace()
         # A killed worker cannot clean up AutoGraph's generated files; its TMPDIR is ours.
         self._scratch = tempfile.TemporaryDirectory(prefix="tf2bench-workers-")
         try:
+            self._netns.start()
+            command = self._netns.wrap(self.command)
             for index in range(self.workers):
                 env = {
                     **os.environ,
@@ -202,7 +208,7 @@ class LocalCluster:
                     "TMPDIR": self._scratch.name,
                 }
                 env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-                self._workers.append(_Worker(index, self.command, env, self._replies))
+                self._workers.append(_Worker(index, command, env, self._replies))
             self._collect("ready", self.start_timeout_s, "to start")
         except BaseException:
             self.close()
@@ -233,6 +239,9 @@ class LocalCluster:
             worker.send("quit")
         for worker in workers:
             worker.stop(self.grace_s)
+        if self._netns is not None:
+            self._netns.close()
+            self._netns = None
         if self._scratch is not None:
             self._scratch.cleanup()
             self._scratch = None
