@@ -21,13 +21,14 @@ __all__ = ["MAX_INPUT_BYTES", "decode_json", "read_input"]
 MAX_INPUT_BYTES = 256 * 1024 * 1024
 
 
-def read_input(path: str | os.PathLike[str], *, limit: int = MAX_INPUT_BYTES) -> bytes:
+def read_input(path: str | os.PathLike[str], *, limit: int | None = None) -> bytes:
     """The bytes of a regular file of at most `limit` bytes.
 
     Raises:
         RecordError: one line: no such file, a folder, not a regular file, too large, unreadable.
     """
     where = str(path)
+    limit = MAX_INPUT_BYTES if limit is None else limit
     try:
         info = os.stat(path)
     except FileNotFoundError:
@@ -37,9 +38,7 @@ def read_input(path: str | os.PathLike[str], *, limit: int = MAX_INPUT_BYTES) ->
     if stat.S_ISDIR(info.st_mode):
         raise RecordError(f"{where}: is a folder, expected a pytest-benchmark JSON file")
     if not stat.S_ISREG(info.st_mode):
-        raise RecordError(
-            f"{where}: is not a regular file (a device, pipe or socket), expected a file"
-        )
+        raise RecordError(f"{where}: is a device, pipe or socket, expected a regular file")
     if info.st_size > limit:
         raise RecordError(f"{where}: {info.st_size} bytes, expected at most {limit} bytes")
     try:

@@ -50,6 +50,13 @@ def check_output(out_dir: str | os.PathLike[str]) -> Path:
             and no report mark.
     """
     target = Path(out_dir).absolute()
+    try:
+        return _checked(target)
+    except PermissionError as error:
+        raise OutputError(f"{target}: cannot be read ({_reason(error)})") from None
+
+
+def _checked(target: Path) -> Path:
     if target.is_symlink():
         if not target.exists():
             raise OutputError(f"{target}: is a dangling symlink, expected a folder for the report")
@@ -57,21 +64,16 @@ def check_output(out_dir: str | os.PathLike[str]) -> Path:
     blocker = next((p for p in target.parents if p.exists() and not p.is_dir()), None)
     if blocker is not None:
         raise OutputError(f"{target}: cannot be written ({blocker} is a file, not a folder)")
-    try:
-        if target.exists() and not target.is_dir():
+    if target.exists() and not target.is_dir():
+        raise OutputError(f"{target}: exists and is not a folder, expected a folder for the report")
+    if target.is_dir() and not (target / MARK).is_file():
+        names = sorted(p.name for p in target.iterdir())
+        if names:
             raise OutputError(
-                f"{target}: exists and is not a folder, expected a folder for the report"
+                f"{target}: holds files that are not part of a tf2bench report "
+                f"({', '.join(names[:3])}) and no {MARK} mark, expected an empty folder or "
+                "an earlier report"
             )
-        if target.is_dir() and not (target / MARK).is_file():
-            names = sorted(p.name for p in target.iterdir())
-            if names:
-                raise OutputError(
-                    f"{target}: holds files that are not part of a tf2bench report "
-                    f"({', '.join(names[:3])}) and no {MARK} mark, expected an empty folder or "
-                    "an earlier report"
-                )
-    except PermissionError as error:
-        raise OutputError(f"{target}: cannot be read ({_reason(error)})") from None
     return target
 
 
