@@ -13,7 +13,6 @@ import dataclasses
 import math
 import tempfile
 
-import numpy as np
 import pytest
 import tensorflow as tf
 
@@ -21,17 +20,18 @@ from tf2bench.errors import EquivalenceError
 from tf2bench.harness.consumer import BatchPuller, ConsumerLoop, RatioToLimit, steady_throughput
 from tf2bench.presets import pick
 from tf2bench.workloads.data import IMAGE_SHAPE
+from tf2bench.workloads.iteration import ITERATIONS, iteration_round
+from tf2bench.workloads.limit import NumpyBatches
 from tf2bench.workloads.pipelines import (
     SEED_PIPELINE,
-    NumpyBatches,
     PipelineData,
     PipelineSpec,
     build_dataset,
     build_train_step,
     check_batch,
     make_pipeline_data,
-    write_shards,
 )
+from tf2bench.workloads.shards import write_shards
 
 pytestmark = pytest.mark.tf2bench_family("input_pipeline")
 
@@ -262,66 +262,6 @@ def test_pipeline(harness, benchmark, request, pipeline_data, limits, pipeline):
     harness.with_extra(after_hooks=[_ratio(limits, spec.batch_size)]).measure(puller, record)
 
 
-ITERATIONS = ("python", "graph", "for", "reduce")
-
-
-def _python_for(dataset: tf.data.Dataset):
-    """A round: a Python `for` over `dataset` (a fresh iterator), one Python step per batch."""
-
-    def count_batches() -> int:
-        count = 0
-        for _ in dataset:
-            count += 1
-        return count
-
-    return count_batches
-
-
-def _python_next(iterator, batches: int):
-    """A round: `batches` Python `next` calls on a persistent iterator."""
-
-    def count_batches() -> int:
-        for _ in range(batches):
-            next(iterator)
-        return batches
-
-    return count_batches
-
-
-def _iteration_round(iteration: str, dataset: tf.data.Dataset, batches: int):
-    """The round of one iteration style over `batches` batches, and its traced functions.
-
-    python / graph pull from one persistent iterator (no start-up inside the rounds), by Python
-    `next` or by a `tf.function` loop of `get_next` that stays in C++; for / reduce start a
-    fresh iterator over `dataset.take(batches)` every round, by a Python `for` or by
-    `Dataset.reduce` inside a `tf.function`.
-    """
-    if iteration in ("python", "graph"):
-        iterator = iter(dataset)
-        if iteration == "python":
-            return _python_next(iterator, batches), {}
-
-        def pull_batches():
-            count = tf.constant(0, tf.int64)
-            for _ in tf.range(batches):
-                images, _ = iterator.get_next()
-                count += tf.cast(tf.shape(images)[0] > 0, tf.int64)
-            return count
-
-        call = tf.function(pull_batches)
-        return call, {"pull_batches": call}
-    taken = dataset.take(batches)
-    if iteration == "for":
-        return _python_for(taken), {}
-
-    def reduce_batches():
-        return taken.reduce(np.int64(0), lambda count, *batch: count + 1)
-
-    # NOTE: inside a tf.function traced once; eager `reduce` would trace its reducer every call.
-    call = tf.function(reduce_batches)
-    return call, {"reduce": call}
-
-
 @pytest.mark.parametrize("batch_size", ITERATION_BATCHES)
 @pytest.mark.parametrize("iteration", ITERATIONS)
 def test_iteration(harness, benchmark, pipeline_data, limits, iteration, batch_size):
@@ -334,7 +274,7 @@ def test_iteration(harness, benchmark, pipeline_data, limits, iteration, batch_s
     spec = dataclasses.replace(_SEED, map="none", shuffle=0, batch_size=batch_size)
     batches = batches_per_round(batch_size)
     dataset = build_dataset(spec, pipeline_data)
-    call, traced = _iteration_round(iteration, dataset, batches)
+    call, traced = iteration_round(iteration, dataset, batches)
     benchmark.group = f"input_pipeline iteration b{batch_size}"
     record = harness.record(
         FAMILY,

@@ -22,6 +22,8 @@ COMMAND_MODULES = (
     "tf2bench.commands.summaries",
     "tf2bench.commands.report",
     "tf2bench.commands.compare",
+    "tf2bench.commands.run",
+    "tf2bench.commands.ab",
 )
 
 EXIT_USAGE = 2  # bad input or any failure; 1 is kept for "regression found" (compare)

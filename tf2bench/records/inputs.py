@@ -6,6 +6,8 @@ memory, so both are refused from `os.stat` before a byte is read.
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 import os
 import stat
@@ -14,7 +16,7 @@ from typing import Any
 
 from tf2bench.errors import RecordError
 
-__all__ = ["MAX_INPUT_BYTES", "decode_json", "read_input"]
+__all__ = ["MAX_INPUT_BYTES", "decode_json", "decompress_bounded", "read_input"]
 
 # 256 MiB of JSON is ~10 million raw samples, far beyond any tf2bench run (the reference run,
 # 99 benchmarks, is ~1 MiB). Compressed inputs are bounded by their size once decompressed.
@@ -51,10 +53,10 @@ def read_input(path: str | os.PathLike[str], *, limit: int | None = None) -> byt
     return data
 
 
-def decode_json(data: bytes, *, where: str) -> Any:
-    """JSON from bytes; every malformed or pathological document is one RecordError line."""
+def decode_json(data: bytes | str, *, where: str) -> Any:
+    """JSON from bytes or text; every malformed or pathological document is one RecordError."""
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
     except UnicodeDecodeError:
         raise RecordError(f"{where}: not UTF-8 text, expected pytest-benchmark JSON") from None
     if not text.strip():
@@ -71,6 +73,18 @@ def decode_json(data: bytes, *, where: str) -> Any:
         ) from None
     except ValueError as error:  # e.g. an integer literal beyond Python's digit limit
         raise RecordError(f"{where}: unusable JSON value ({str(error)[:80]})") from None
+
+
+def decompress_bounded(data: bytes, *, where: str, limit: int | None = None) -> bytes:
+    """gzip `data` decompressed, refused once it passes `limit` bytes (a gzip bomb)."""
+    limit = MAX_INPUT_BYTES if limit is None else limit
+    with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
+        out = stream.read(limit + 1)
+    if len(out) > limit:
+        raise RecordError(
+            f"{where}: more than {limit} bytes once decompressed, expected at most {limit}"
+        )
+    return out
 
 
 def _reason(error: OSError) -> str:

@@ -10,7 +10,9 @@ Family conventions (what each family puts in the generic fields; `params` keys i
                     params.phase: steady | cold | retrace (params.variant for retrace).
     input_pipeline  workload: pipeline | limit | consumer | iteration; batch_size: the batch;
                     params: the PipelineSpec fields and a short `variant` label;
-                    metrics: ratio_to_limit, batches_per_s, first_batch_s, input_bound_fraction.
+                    metrics: ratio_to_limit (over the NumPy feed, not a bound),
+                    ratio_to_copy_bound (over the memory-copy bound, harness/copy_bound.py),
+                    batches_per_s, first_batch_s, input_bound_fraction.
     model_styles    workload: the network (mlp | cnn | linear); style: lowlevel | sequential |
                     functional | subclassed; mode for custom_train, call and first_call
                     (call eager = `model(x)`, autograph = `model(x)` inside a tf.function);
@@ -33,6 +35,10 @@ Schema history:
     1: first version (family, workload, mode, style, device, batch_size, items_per_round,
        item_unit, first_call_s, warmup_calls, warmup_s, tracing_count, retraces, preset,
        throughput_per_s, metrics, params).
+    2: `processes`: a list of {"index", "data" (seconds), "first_call_s", "warmup_calls"}, one
+       per fresh process that measured the benchmark; `stats.data` is their samples
+       concatenated in process order. A v1 record (or a v2 one without `processes`) reads as
+       one process whose data is `stats.data`.
 """
 
 from __future__ import annotations
@@ -44,9 +50,12 @@ import os
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
+
 from tf2bench.errors import RecordError, UsageError
 from tf2bench.records.families import FAMILIES
-from tf2bench.records.inputs import decode_json, read_input
+from tf2bench.records.files import read_results_text
+from tf2bench.records.inputs import decode_json
 
 __all__ = [
     "BLOCK_KEY",
@@ -61,13 +70,14 @@ __all__ = [
     "parse_results",
 ]
 
-SCHEMA_VERSION = 1
-SUPPORTED_VERSIONS = (1,)
+SCHEMA_VERSION = 2
+SUPPORTED_VERSIONS = (1, 2)
 BLOCK_KEY = "tf2bench"
 
 # Family-specific numbers live in BenchRecord.metrics under these names (units in the name).
 METRICS = {
-    "ratio_to_limit": "throughput over the raw NumPy-slicing limit measured in the same run",
+    "ratio_to_limit": "throughput over the NumPy feed (Python slicing) measured in the same run",
+    "ratio_to_copy_bound": "throughput over the memory-copy bound of the same bytes (all cores)",
     "first_batch_s": "seconds from iterator creation to the first batch (fills shuffle buffers)",
     "input_bound_fraction": "time waiting for the next batch over total step time, 0..1",
     "batches_per_s": "batches per second through the pipeline",
@@ -179,6 +189,13 @@ class BenchmarkResult:
     stats: dict[str, float]
     samples: tuple[float, ...] | None
     record: BenchRecord
+    # Raw samples (seconds) of each process that measured the benchmark, in process order;
+    # empty when the file kept no raw samples.
+    process_samples: tuple[np.ndarray, ...] = field(default=(), compare=False)
+
+    @property
+    def processes(self) -> int:
+        return len(self.process_samples)
 
     @property
     def median_s(self) -> float:
@@ -218,7 +235,7 @@ def load_results(path: str | os.PathLike[str]) -> RunResults:
         RecordError: one line naming the file and what was wrong with it.
     """
     where = str(path)
-    document = decode_json(read_input(path), where=where)
+    document = decode_json(read_results_text(path), where=where)  # plain or .json.gz
     return parse_results(document, where=where)
 
 
@@ -259,6 +276,7 @@ def parse_results(document: Any, *, where: str) -> RunResults:
                 f"{where}: benchmark {name} has negative times in stats.data, expected times >= 0"
             )
         samples = tuple(float(value) for value in raw) if isinstance(raw, list) and raw else None
+        process_samples = _process_samples(block.get("processes"), samples, f"{where}: {name}")
         benchmarks.append(
             BenchmarkResult(
                 name=name,
@@ -268,6 +286,7 @@ def parse_results(document: Any, *, where: str) -> RunResults:
                 stats={key: value for key, value in stats.items() if _is_number(value)},
                 samples=samples,
                 record=BenchRecord.from_extra_info(block, where=f"{where}: {name}"),
+                process_samples=process_samples,
             )
         )
     if not benchmarks:
@@ -290,6 +309,26 @@ def parse_results(document: Any, *, where: str) -> RunResults:
         datetime=document.get("datetime"),
         skipped_foreign=foreign,
     )
+
+
+def _process_samples(
+    processes: Any, samples: tuple[float, ...] | None, where: str
+) -> tuple[np.ndarray, ...]:
+    """Each process's raw samples; a record without `processes` is one process of stats.data."""
+    if processes is None:
+        return (np.asarray(samples, dtype=float),) if samples else ()
+    if not isinstance(processes, list):
+        raise RecordError(f"{where}: tf2bench processes must be a list, received {processes!r}")
+    arrays = []
+    for index, process in enumerate(processes):
+        data = process.get("data") if isinstance(process, dict) else None
+        if not isinstance(data, list) or not all(_is_number(value) for value in data):
+            raise RecordError(
+                f"{where}: tf2bench processes[{index}] must hold a 'data' list of numbers"
+            )
+        if data:
+            arrays.append(np.asarray(data, dtype=float))
+    return tuple(arrays)
 
 
 def _is_number(value: Any) -> bool:

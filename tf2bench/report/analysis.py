@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from tf2bench.records.stats import ratio_of_medians_ci
+from tf2bench.records.stats import ratio_ci
 from tf2bench.report.frames import PARAM_PREFIX, column, identity_key
 
 __all__ = [
@@ -61,16 +61,16 @@ def _paired(
     base = keyed[keyed[vary] == reference].drop_duplicates("_key")
     other = keyed[(keyed[vary] != reference) & keyed[vary].notna()]
     return other.merge(
-        base[["_key", "median_s", "samples", "noisy"]], on="_key", suffixes=("", "_ref")
+        base[["_key", "median_s", "process_samples", "noisy"]], on="_key", suffixes=("", "_ref")
     )
 
 
 def _ratio_columns(paired: pd.DataFrame, numerator: str, denominator: str) -> pd.DataFrame:
-    """Adds ratio = median(numerator) / median(denominator) with its bootstrap ci_low, ci_high."""
+    """Adds ratio = median(numerator) / median(denominator) with ci_low, ci_high over processes."""
     cis = [
-        ratio_of_medians_ci(
-            row[f"samples{numerator}"],
-            row[f"samples{denominator}"],
+        ratio_ci(
+            row[f"process_samples{numerator}"],
+            row[f"process_samples{denominator}"],
             numerator_median=row[f"median_s{numerator}"],
             denominator_median=row[f"median_s{denominator}"],
         )
@@ -374,7 +374,7 @@ def source_ratios(frame: pd.DataFrame) -> pd.DataFrame:
     base = frame[frame["source"] == sources[0]].drop_duplicates("fullname")
     others = frame[frame["source"] != sources[0]].drop_duplicates(["source", "fullname"])
     paired = others.merge(
-        base[["fullname", "source", "median_s", "samples", "noisy"]],
+        base[["fullname", "source", "median_s", "process_samples", "noisy"]],
         on="fullname",
         suffixes=("", "_ref"),
     )
