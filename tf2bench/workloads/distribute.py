@@ -157,16 +157,15 @@ class DistributedStep:
 
 def build_distributed_step(spec: DistributeSpec) -> DistributedStep:
     """Builds the strategy, the seeded model and optimizer in its scope, and the step."""
-    import keras
+    from tf2bench.workloads.keras_compat import per_example_loss as make_per_example_loss
+    from tf2bench.workloads.keras_compat import sgd
 
     strategy = make_strategy(spec)
     device = replica_devices(spec.device, 1)[0]
     with strategy.scope() if strategy is not None else tf.device(device):
         model = build_functional(spec.network, seed=spec.seed)
-        optimizer = keras.optimizers.SGD(LEARNING_RATE)
-        # Built up front: creating optimizer slots inside the first trace would trace twice.
-        optimizer.build(model.trainable_variables)
-    per_example_loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction=None)
+        optimizer = sgd(LEARNING_RATE, model.trainable_variables)
+    per_example_loss = make_per_example_loss(from_logits=True)
 
     def replica_step(images, labels):
         with tf.GradientTape() as tape:

@@ -406,12 +406,10 @@ def build_train_step(element_spec: tuple[tf.TensorSpec, ...], network: str = "cn
     Returns:
         A tf.function (images, labels) -> loss, using the functional network from `models`.
     """
-    import keras
+    from tf2bench.workloads.keras_compat import keras, sgd
 
     model = build_functional(network, seed=seed)
-    optimizer = keras.optimizers.SGD(0.01)
-    # Built up front: creating optimizer slots inside the first trace would trace twice.
-    optimizer.build(model.trainable_variables)
+    optimizer = sgd(0.01, model.trainable_variables)
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
     def train_step(images, labels):

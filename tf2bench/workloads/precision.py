@@ -37,7 +37,7 @@ def dtype_policy(name: str = "mixed_float16") -> Iterator[Any]:
     Yields:
         The policy in force inside the block (a keras.DTypePolicy).
     """
-    import keras
+    from tf2bench.workloads.keras_compat import keras
 
     previous = keras.mixed_precision.global_policy()
     try:
@@ -77,14 +77,13 @@ def build_mixed_train_step(spec: StepSpec) -> Step:
     The same seeded weights and batch as `build_step(spec)`, so the first loss agrees with the
     float32 step within MIXED_TOLERANCE.
     """
-    import keras
-
+    from tf2bench.workloads.keras_compat import keras, loss_scale_optimizer, sgd
     from tf2bench.workloads.models import build_functional
 
     expect_choice("mixed-precision workload", spec.workload, TRAIN_WORKLOADS)
     with dtype_policy("mixed_float16"):
         model = build_functional(spec.workload.split("_")[0], seed=spec.seed)
-        optimizer = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(LEARNING_RATE))
+        optimizer = loss_scale_optimizer(sgd(LEARNING_RATE))
     # Built up front: creating optimizer slots inside the first trace would trace twice.
     optimizer.build(model.trainable_variables)
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)

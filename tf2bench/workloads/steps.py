@@ -149,15 +149,13 @@ def few_large_ops(a, b):
 
 def build_step(spec: StepSpec) -> Step:
     """Builds fresh state (model, optimizer, inputs) for `spec` and compiles its step."""
-    import keras
+    from tf2bench.workloads.keras_compat import keras, sgd
 
     rng = np.random.default_rng(spec.seed)
     if spec.workload in ("mlp_train", "cnn_train"):
         network = spec.workload.split("_")[0]
         model = build_functional(network, seed=spec.seed)
-        optimizer = keras.optimizers.SGD(LEARNING_RATE)
-        # Built up front: creating optimizer slots inside the first trace would trace twice.
-        optimizer.build(model.trainable_variables)
+        optimizer = sgd(LEARNING_RATE, model.trainable_variables)
         loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         fn = compile_fn(_train_step(model, optimizer, loss_fn), spec.mode)
         args = _batch(spec.batch_size, spec.seed)

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import keras
 import tensorflow as tf
 
 from tf2bench.errors import UsageError, expect_choice
+from tf2bench.workloads.keras_compat import keras, sgd
 from tf2bench.workloads.models import example_batch, loss_for
 from tf2bench.workloads.steps import MODES, compile_fn
 
@@ -41,10 +41,7 @@ def make_forward(model, mode: str) -> Callable[[tf.Tensor], tf.Tensor]:
 
 def make_optimizer(model) -> keras.optimizers.Optimizer:
     """SGD with its state built for the model's variables (works on raw tf.Variables too)."""
-    optimizer = keras.optimizers.SGD(LEARNING_RATE)
-    # Built up front: creating optimizer state inside the first trace would trace twice.
-    optimizer.build(model.trainable_variables)
-    return optimizer
+    return sgd(LEARNING_RATE, model.trainable_variables)
 
 
 def _train_step(model, network: str, optimizer) -> Callable[[tf.Tensor, tf.Tensor], tf.Tensor]:
@@ -79,7 +76,7 @@ def compile_keras(model: keras.Model, network: str, steps_per_execution: int = 1
             "(the lowlevel style trains with a custom loop only)"
         )
     model.compile(
-        optimizer=keras.optimizers.SGD(LEARNING_RATE),
+        optimizer=sgd(LEARNING_RATE),
         loss=loss_for(network),
         steps_per_execution=steps_per_execution,
     )
