@@ -1,4 +1,5 @@
-# `make bench` measures and reports; `make test` runs the tests. Both create .venv on first use.
+# `make bench` measures and reports; `make compare BASE=<rev>` compares a revision with HEAD;
+# `make test` runs the tests. All create .venv on first use.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -7,7 +8,11 @@ RESULTS ?= results
 STAMP := $(VENV)/.tf2bench-installed
 RUN_ID := $(shell date -u +%Y%m%dT%H%M%SZ)
 
-.PHONY: bench bench-threads test report-check lock clean
+# Fresh pytest processes per run (empty: the preset's default, see `tf2bench run --help`).
+PROCESSES ?=
+PROCESS_ARGS := $(if $(PROCESSES),--processes $(PROCESSES))
+
+.PHONY: bench bench-threads compare test report-check lock clean
 
 # Installs exactly the versions in requirements.lock (hash-checked), then tf2bench itself without
 # resolving anything, so two machines or two days measure the same TensorFlow, Keras and numpy.
@@ -28,11 +33,12 @@ lock:
 	$(BIN)/python -m uv pip compile pyproject.toml --extra dev --extra keras2 --generate-hashes --upgrade \
 		--python-version $(LOCK_PYTHON) --python-platform $(LOCK_PLATFORM) -o requirements.lock
 
-# Every run keeps its own JSON; latest.json is a copy of the newest one.
+# Every run keeps its own JSON (N processes merged; also saved in .benchmarks/ with raw data);
+# latest.json is a copy of the newest one.
 bench: $(STAMP)
 	mkdir -p $(RESULTS)
-	TF2BENCH_PRESET=$(PRESET) $(BIN)/python -m pytest benchmarks --benchmark-only \
-		--benchmark-json=$(RESULTS)/run-$(RUN_ID).json $(PYTEST_ARGS)
+	$(BIN)/tf2bench run --preset $(PRESET) $(PROCESS_ARGS) \
+		--out $(RESULTS)/run-$(RUN_ID).json -- $(PYTEST_ARGS)
 	cp $(RESULTS)/run-$(RUN_ID).json $(RESULTS)/latest.json
 	$(BIN)/tf2bench report $(RESULTS)/latest.json --out $(RESULTS)/report
 
@@ -47,13 +53,22 @@ bench-threads: $(STAMP)
 			--benchmark-json=$(RESULTS)/threads-$$threads-$(RUN_ID).json $(PYTEST_ARGS) || exit 1; \
 	done
 
+# BASE against HEAD (a clean checkout), alternating processes; quick unless PRESET is given.
+HEAD_REV ?= HEAD
+compare: $(STAMP)
+	@test -n "$(BASE)" || { echo "make compare: expected BASE=<git revision>" >&2; exit 2; }
+	$(BIN)/tf2bench ab $(BASE) $(HEAD_REV) $(PROCESS_ARGS) \
+		--preset $(if $(filter file,$(origin PRESET)),quick,$(PRESET)) \
+		--out $(RESULTS)/ab-$(RUN_ID) -- $(PYTEST_ARGS)
+
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # CI: the committed reference results must still render; the report goes to a temporary folder.
 report-check: $(STAMP)
 	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
-		$(BIN)/tf2bench report reports/reference.json --out "$$tmp/report"
+		$(BIN)/tf2bench report reports/reference.json.gz --out "$$tmp/report"
 
 clean:
-	rm -rf $(VENV) .pytest_cache .benchmarks
+	rm -rf $(VENV) .pytest_cache .benchmarks .tf2bench-cache
+	git worktree prune

@@ -62,3 +62,10 @@ def test_unknown_command_is_a_one_line_usage_error():
     )
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "invalid choice" in result.stderr
+
+
+def test_fingerprint_records_the_git_commit_and_its_date():
+    recorded = environment.collect_git()
+    head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
+    assert recorded["git_commit"] == head.stdout.strip()
+    assert recorded["git_commit_date"][:2] == "20"  # ISO 8601 date

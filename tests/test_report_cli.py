@@ -14,13 +14,14 @@ from report_records import DATA, RunBuilder, large_run, write
 
 from tf2bench.cli import main
 from tf2bench.errors import OutputError
+from tf2bench.records.files import read_results_text
 from tf2bench.records.schema import load_results
 from tf2bench.report import render
 from tf2bench.report.screenshot import chromium_command, screenshot
 from tf2bench.report.sections import build_document
 
 REPO = Path(__file__).resolve().parents[1]
-REFERENCE = REPO / "reports" / "reference.json"
+REFERENCE = REPO / "reports" / "reference.json.gz"
 SMALL = DATA / "sample_head.json"
 
 
@@ -199,7 +200,7 @@ def test_the_committed_reference_report_regenerates(tmp_path, capsys):
     code, out, err = report(capsys, REFERENCE, "--out", tmp_path / "reference")
     assert code == 0, err
     assert (tmp_path / "reference" / "report.html").stat().st_size > 0
-    document = json.loads(REFERENCE.read_text())
+    document = json.loads(read_results_text(REFERENCE))
     markdown = (tmp_path / "reference" / "report.md").read_text()
     assert all(entry["name"] in markdown for entry in document["benchmarks"])
 

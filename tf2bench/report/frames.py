@@ -61,7 +61,7 @@ METRIC_PREFIX = "metric_"
 
 def source_labels(paths: Sequence[str]) -> list[str]:
     """Short unique labels for results files: the file stem, with parent folders when needed."""
-    parts = [Path(path).with_suffix("").parts or (str(path),) for path in paths]
+    parts = [_stem(Path(path)).parts or (str(path),) for path in paths]
     depth = 1
     labels = ["/".join(p[-depth:]) for p in parts]
     while len(set(labels)) < len(labels) and depth < max(len(p) for p in parts):
@@ -70,6 +70,13 @@ def source_labels(paths: Sequence[str]) -> list[str]:
     if len(set(labels)) < len(labels):  # the same file given twice
         labels = [f"{label} #{index + 1}" for index, label in enumerate(labels)]
     return labels
+
+
+def _stem(path: Path) -> Path:
+    """run.json.gz and run.json -> run, so a compressed file keeps its plain file's label."""
+    if path.suffix == ".gz":
+        path = path.with_suffix("")
+    return path.with_suffix("")
 
 
 def results_frame(runs: Sequence[RunResults], labels: Sequence[str] | None = None) -> pd.DataFrame:
