@@ -6,7 +6,8 @@ benchmark's ``extra_info["tf2bench"]`` and the environment fingerprint under
 
 Family conventions (what each family puts in the generic fields; `params` keys in FAMILY_PARAMS):
     execution       workload: mlp_train, mlp_infer, cnn_train, control_flow, many_small_ops,
-                    few_large_ops, retracing; mode: eager | autograph | xla;
+                    few_large_ops, retracing; mode: eager | autograph | xla | session (TF1
+                    graph + tf.compat.v1.Session);
                     params.phase: steady | cold | retrace (params.variant for retrace).
     input_pipeline  workload: pipeline | limit | consumer | iteration; batch_size: the batch;
                     params: the PipelineSpec fields and a short `variant` label;
