@@ -7,8 +7,15 @@ function once on `tf.compat.v1.placeholder`s, and keeps as fetches
 
     outputs     what the step returns (the loss of a train step, the logits of an inference)
     train_op    `tf.group` of the new stateful ops nothing consumes: the variable updates a TF1
-                user fetches beside the loss (`sess.run([train_op, loss], feed_dict)`). A v1
-                graph has no automatic control dependencies; without this fetch nothing trains.
+                user fetches beside the loss (`sess.run([train_op, loss], feed_dict)`). Without
+                this fetch nothing trains.
+
+A v1 graph runs stateful ops in no set order, while Keras' optimizers are written for eager and
+tf.function order (Keras 2's SGD writes its momentum slot, then reads it back). The step is
+therefore built under TensorFlow's automatic control dependencies, the ones tf.function adds:
+ops on the same variable run in program order, as the control dependencies inside TF1's own
+optimizers ensured. Nothing else changes: no function call op, the outputs do not wait for
+the updates.
 
 Each call feeds NumPy batches (`feed_dict`), as TF1 input code without `tf.data` does. A step
 with Python control flow on tensors (control_flow) is written by AutoGraph into the
@@ -22,6 +29,9 @@ from typing import Any
 
 import numpy as np
 import tensorflow as tf
+
+# Private, but what tf.function and tf.compat.v1.wrap_function build graphs with since TF 2.0.
+from tensorflow.python.framework.auto_control_deps import AutomaticControlDependencies
 
 __all__ = ["SESSION_MODE", "SessionFunction", "build_session_step"]
 
@@ -89,7 +99,8 @@ def build_session_step(spec):
             for index, arg in enumerate(step.args)
         ]
         before = set(graph.get_operations())
-        outputs = fn(*placeholders)
+        with AutomaticControlDependencies():
+            outputs = fn(*placeholders)
         train_op = _updates(graph, before)
     runner = SessionFunction(graph, placeholders, outputs, train_op)
     inputs = tuple(runner.constant_values(step.args))
