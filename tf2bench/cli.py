@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "tf2bench.commands.compare",
     "tf2bench.commands.run",
     "tf2bench.commands.ab",
+    "tf2bench.commands.matrix",
 )
 
 EXIT_USAGE = 2
