@@ -5,6 +5,8 @@ where the two APIs differ, so one code path builds, trains and saves with either
 
     what                      Keras 3 (`keras`)                   Keras 2 (`tf_keras`)
     loss-scale optimizer      keras.optimizers.LossScaleOptimizer keras.mixed_precision.LossScale...
+    scaling in a train step   optimizer.scale_loss; apply unscales get_scaled_loss, then
+                                                                  get_unscaled_gradients
     per-example loss          reduction=None                      reduction="none"
     .keras files              model.save(path)                    model.save(path) (v3 format)
     a custom `build`          Keras marks it built, keeps shape   mark_built (else the first call
@@ -31,6 +33,7 @@ __all__ = [
     "keras_version",
     "legacy_requested",
     "loss_scale_optimizer",
+    "loss_scaling",
     "mark_built",
     "per_example_loss",
     "sgd",
@@ -108,6 +111,20 @@ def loss_scale_optimizer(inner):
     if FLAVOR == "keras3":
         return keras.optimizers.LossScaleOptimizer(inner)
     return keras.mixed_precision.LossScaleOptimizer(inner)
+
+
+def loss_scaling(optimizer):
+    """(scale(loss), unscale(gradients)) for a custom train step, identities without scaling."""
+    if FLAVOR == "keras3":
+        # Keras 3: every optimizer has scale_loss; apply_gradients unscales by itself.
+        return optimizer.scale_loss, _identity
+    if hasattr(optimizer, "get_scaled_loss"):
+        return optimizer.get_scaled_loss, optimizer.get_unscaled_gradients
+    return _identity, _identity
+
+
+def _identity(value):
+    return value
 
 
 def per_example_loss(from_logits: bool = True):

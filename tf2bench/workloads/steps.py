@@ -14,7 +14,8 @@ import tensorflow as tf
 
 from tf2bench.errors import UsageError, expect_choice
 from tf2bench.workloads.data import mnist_arrays, prepare_images
-from tf2bench.workloads.models import build_functional
+from tf2bench.workloads.models import build_functional, loss_for
+from tf2bench.workloads.train_step import MODES, compile_fn, make_optimizer, make_train_step
 
 __all__ = [
     "BATCHED_WORKLOADS",
@@ -24,34 +25,25 @@ __all__ = [
     "RETRACE_VARIANTS",
     "STEP_MODES",
     "TOLERANCE",
+    "TRAIN_WORKLOADS",
     "Step",
     "StepSpec",
     "build_step",
-    "compile_fn",
     "make_retrace_function",
     "retrace_inputs",
 ]
 
-MODES = ("eager", "autograph", "xla")
 # The execution family adds TF1's graph + Session (workloads/session.py): a whole-step mode, not
 # a wrapper of one Python function, so compile_fn and the other families do not offer it.
 STEP_MODES = (*MODES, "session")
 # Workloads that take a batch of MNIST images; the op-granularity pair has fixed shapes.
 BATCHED_WORKLOADS = ("mlp_train", "mlp_infer", "cnn_train", "control_flow")
 OP_WORKLOADS = ("many_small_ops", "few_large_ops")
+TRAIN_WORKLOADS = ("mlp_train", "cnn_train")
 RETRACE_VARIANTS = ("no_signature", "input_signature", "reduce_retracing")
 RETRACE_SHAPES = (1, 2, 3, 4, 5, 6, 7, 8)
 # float32; XLA and oneDNN fuse and reorder reductions, so modes agree to rounding, not bits.
 TOLERANCE = {"rtol": 1e-4, "atol": 1e-5}
-LEARNING_RATE = 0.01
-
-
-def compile_fn(fn: Callable[..., Any], mode: str, **function_kwargs: Any) -> Callable[..., Any]:
-    """`fn` itself (eager), `tf.function(fn)` (AutoGraph) or `tf.function(fn, jit_compile=True)`."""
-    expect_choice("mode", mode, MODES)
-    if mode == "eager":
-        return fn
-    return tf.function(fn, jit_compile=(mode == "xla"), **function_kwargs)
 
 
 @dataclass(frozen=True)
@@ -103,18 +95,6 @@ def _batch(batch_size: int, seed: int) -> tuple[tf.Tensor, tf.Tensor]:
     return images, labels
 
 
-def _train_step(model, optimizer, loss_fn) -> Callable[..., Any]:
-    def train_step(images, labels):
-        with tf.GradientTape() as tape:
-            logits = model(images, training=True)
-            loss = loss_fn(labels, logits)
-        gradients = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=False))
-        return loss
-
-    return train_step
-
-
 def _infer_step(model) -> Callable[..., Any]:
     def infer_step(images):
         return model(images, training=False)
@@ -157,15 +137,12 @@ def build_step(spec: StepSpec) -> Step:
         from tf2bench.workloads.session import build_session_step
 
         return build_session_step(spec)
-    from tf2bench.workloads.keras_compat import keras, sgd
-
     rng = np.random.default_rng(spec.seed)
-    if spec.workload in ("mlp_train", "cnn_train"):
+    if spec.workload in TRAIN_WORKLOADS:
         network = spec.workload.split("_")[0]
         model = build_functional(network, seed=spec.seed)
-        optimizer = sgd(LEARNING_RATE, model.trainable_variables)
-        loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-        fn = compile_fn(_train_step(model, optimizer, loss_fn), spec.mode)
+        optimizer = make_optimizer(model)
+        fn = make_train_step(model, loss_for(network), spec.mode, optimizer)
         args = _batch(spec.batch_size, spec.seed)
         state = {"model": model, "optimizer": optimizer}
         return Step(spec, fn, args, spec.batch_size, "examples", state)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import matplotlib
+
 from tf2bench.records.schema import RunResults
 from tf2bench.report.frames import results_frame, source_labels
 from tf2bench.report.render import Document
@@ -58,15 +60,17 @@ def build_document(runs: Sequence[RunResults], title: str = "tf2bench report") -
     frame = results_frame(runs, labels)
     multi = len(runs) > 1
     sections, summary = [inputs_section(runs, labels)], []
-    # Files from different environments (tf2bench matrix): the version axes come first.
-    versions = versions_section(runs, labels)
-    if versions is not None:
-        sections.append(versions[0])
-        summary += versions[1]
-    for builder in SECTION_BUILDERS:
-        result = builder(frame, multi)
-        if result is not None:
-            sections.append(result[0])
-            summary += result[1]
-    sections.append(appendix_section(frame, multi))
+    # Names from records may hold `$`: figure text is literal, never mathtext.
+    with matplotlib.rc_context({"text.parse_math": False}):
+        # Files from different environments (tf2bench matrix): the version axes come first.
+        versions = versions_section(runs, labels)
+        if versions is not None:
+            sections.append(versions[0])
+            summary += versions[1]
+        for builder in SECTION_BUILDERS:
+            result = builder(frame, multi)
+            if result is not None:
+                sections.append(result[0])
+                summary += result[1]
+        sections.append(appendix_section(frame, multi))
     return Document(title=title, summary=summary, sections=sections)
