@@ -320,3 +320,32 @@ def test_the_markdown_holds_no_html_or_link_from_records(tmp_path, capsys):
     assert "alert(1)" in markdown, "the hostile names must be in the report, escaped"
     for raw in ("<script", "<img", "<b ", "](javascript"):
         assert raw not in markdown
+
+
+# ---- 4. summaries: all or nothing ----------------------------------------------------------
+
+
+def test_summaries_write_long_names_safely_and_nothing_when_a_path_cannot_be(tmp_path, capsys):
+    results = small_run(tmp_path / "a.json", name_prefix="test_" + "x" * 400)
+    code, _, err = run_cli(capsys, "summaries", results, "--logdir", tmp_path / "tb")
+    assert code == 0, err
+    sessions = [p for p in (tmp_path / "tb").rglob("*") if p.is_dir() and "xxx" in p.name]
+    assert len(sessions) == 2 and all(len(p.name) <= 120 for p in sessions)
+    # A logdir so deep that the session folders would pass PATH_MAX: refused, nothing written.
+    deep = tmp_path.joinpath(*["d" * 200] * ((4000 - len(str(tmp_path))) // 201))
+    deep.mkdir(parents=True)
+    code, _, err = run_cli(capsys, "summaries", results, "--logdir", deep, "--label", "l" * 120)
+    one_error_line(code, err)
+    assert "choose a shorter --logdir" in err
+    assert list(deep.iterdir()) == []
+
+
+def test_gzip_bombs_are_refused_by_their_decompressed_size(tmp_path, capsys, monkeypatch):
+    import gzip
+
+    packed = tmp_path / "a.json.gz"
+    packed.write_bytes(gzip.compress(small_run(tmp_path / "a.json").read_bytes()))
+    monkeypatch.setattr(inputs, "MAX_INPUT_BYTES", packed.stat().st_size + 10)
+    code, _, err = run_cli(capsys, "compare", packed, packed)
+    one_error_line(code, err)
+    assert "once decompressed" in err
