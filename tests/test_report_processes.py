@@ -1,14 +1,15 @@
-"""The report on a run with several processes: intervals over processes, disagreement named."""
+"""The report's statistics: intervals over processes, disagreement named, the tf.data bound."""
 
 from __future__ import annotations
 
 import numpy as np
-from report_records import RunBuilder, add_execution, stats_of, write
+from report_records import RunBuilder, add_execution, add_input_pipeline, stats_of, write
 
 from tf2bench.cli import main
 from tf2bench.records.schema import BLOCK_KEY, load_results
 from tf2bench.report.analysis import execution_speedups
 from tf2bench.report.frames import results_frame
+from tf2bench.report.sections.families import pipeline_section
 
 SLOW_PROCESS = "test_step[cpu-mlp_train-eager-32]"
 
@@ -53,3 +54,19 @@ def test_frame_intervals_cover_the_processes(tmp_path):
     speedups = execution_speedups(frame.reset_index())
     eager_pair = speedups[speedups["mode"] == "xla"].iloc[0]
     assert eager_pair["ci_low"] < eager_pair["speedup"] < eager_pair["ci_high"]
+
+
+def test_a_pipeline_without_map_or_shuffle_is_never_the_best_variant(tmp_path):
+    run = RunBuilder(seed=12)
+    add_input_pipeline(run, batches=(256,))
+    document = run.document()
+    for entry in document["benchmarks"]:
+        params = entry["extra_info"][BLOCK_KEY]["params"]
+        if params.get("variant") == "plain":  # map "none": it must not win however fast it is
+            entry["stats"] = stats_of([value / 100 for value in entry["stats"]["data"]])
+            entry["extra_info"][BLOCK_KEY]["throughput_per_s"] *= 100
+    frame = results_frame([load_results(write(tmp_path / "run.json", document))])
+    _, headlines = pipeline_section(frame, multi=False)
+    (headline,) = [line for line in headlines if line.startswith("**tf.data**")]
+    assert "`plain`" not in headline and "fastest is `cache`" in headline
+    assert "of the memory-copy bound" in headline
