@@ -33,6 +33,7 @@ from typing import Any
 
 from tf2bench.errors import MeasurementError
 from tf2bench.harness.netns import LoopbackNamespace
+from tf2bench.tempdirs import temp_prefix
 
 __all__ = [
     "MAX_MESSAGE_CHARS",
@@ -196,7 +197,7 @@ class LocalCluster:
         # Every worker joins one loopback-only network namespace (see netns.py).
         self._netns = LoopbackNamespace()
         # A killed worker cannot clean up AutoGraph's generated files; its TMPDIR is ours.
-        self._scratch = tempfile.TemporaryDirectory(prefix="tf2bench-workers-")
+        self._scratch = tempfile.TemporaryDirectory(prefix=temp_prefix("workers"))
         try:
             self._netns.start()
             command = self._netns.wrap(self.command)

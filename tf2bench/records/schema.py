@@ -215,6 +215,7 @@ class RunResults:
     fingerprint: dict[str, Any]
     datetime: str | None
     skipped_foreign: int = 0
+    partial: bool = False  # the run was interrupted: only the benchmarks that finished
 
     @property
     def fingerprint_id(self) -> str:
@@ -308,6 +309,8 @@ def parse_results(document: Any, *, where: str) -> RunResults:
         fingerprint=dict(fingerprint or {}),
         datetime=document.get("datetime"),
         skipped_foreign=foreign,
+        partial=isinstance(document.get(BLOCK_KEY), dict)
+        and document[BLOCK_KEY].get("partial") is True,
     )
 
 
