@@ -349,3 +349,14 @@ def test_gzip_bombs_are_refused_by_their_decompressed_size(tmp_path, capsys, mon
     code, _, err = run_cli(capsys, "compare", packed, packed)
     one_error_line(code, err)
     assert "once decompressed" in err
+
+
+def test_thread_counts_are_bounded_by_the_cpus(monkeypatch):
+    from tf2bench.errors import UsageError
+    from tf2bench.harness import runtime
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    assert runtime.parse_threads("8") == "8"
+    for bad in ("9", "100000", "0"):
+        with pytest.raises(UsageError, match="integer from 1 to 8"):
+            runtime.parse_threads(bad)
