@@ -360,3 +360,23 @@ def test_thread_counts_are_bounded_by_the_cpus(monkeypatch):
     for bad in ("9", "100000", "0"):
         with pytest.raises(UsageError, match="integer from 1 to 8"):
             runtime.parse_threads(bad)
+
+
+# ---- 7. messages that say what happened ----------------------------------------------------
+
+
+def test_an_option_pytest_rejects_is_reported_as_pytests_error(tmp_path, capsys):
+    bench = tmp_path / "test_b.py"
+    bench.write_text("def test_x(benchmark):\n    benchmark(lambda: None)\n")
+    code, _, err = run_cli(
+        capsys,
+        "profile",
+        f"{bench}::test_x",
+        "--logdir",
+        tmp_path / "logs",
+        "--pytest",
+        "--no-such-pytest-option",
+    )
+    one_error_line(code, err)
+    assert "pytest refused its arguments" in err and "--no-such-pytest-option" in err
+    assert "no such benchmark" not in err
