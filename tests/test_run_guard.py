@@ -121,3 +121,20 @@ sys.exit(cli.main(["report", "x.json", "--out", "r"]))
     _, err = child.communicate(timeout=30)
     assert child.returncode == 143 and err == "tf2bench: stopped by SIGTERM\n"
     assert list(tmp_path.iterdir()) == [], "the command's clean-up must run"
+
+
+def test_a_run_where_every_benchmark_failed_says_so_and_keeps_the_earlier_file(pytester):
+    from tf2bench.errors import RecordError
+    from tf2bench.records.schema import parse_results
+
+    pytester.makepyfile(test_fail="def test_a(benchmark):\n    raise RuntimeError('died')\n")
+    out = pytester.path / "out.json"
+    out.write_text('{"earlier": "run"}')
+    result = run(pytester, f"--benchmark-json={out}")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert out.read_text() == '{"earlier": "run"}', "nothing measured: the earlier file stays"
+    assert [p.name for p in pytester.path.iterdir() if ".tmp-" in p.name] == []
+    empty = {"benchmarks": [], "tf2bench": {"partial": False, "exitstatus": 1}}
+    with pytest.raises(RecordError, match="exit status 1 before any benchmark finished") as error:
+        parse_results(empty, where="out.json")
+    assert "--benchmark-only" not in str(error.value)

@@ -58,6 +58,7 @@ class RunGuard:
         self.target: Path | None = None
         self.staging: Path | None = None
         self.interrupted = False
+        self.exitstatus = 0
 
     def configure(self) -> None:
         remove_stale()
@@ -76,12 +77,14 @@ class RunGuard:
     @pytest.hookimpl(hookwrapper=True, tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int):
         self.interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+        self.exitstatus = int(exitstatus)
         yield
         self._publish()
 
     def pytest_benchmark_update_json(self, config, benchmarks, output_json) -> None:
         block = output_json.setdefault("tf2bench", {})
         block[PARTIAL_KEY] = self.interrupted
+        block["exitstatus"] = self.exitstatus  # so a file with no benchmarks can say why
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         if self.staging is not None:  # the session never finished: nothing to publish
