@@ -380,3 +380,17 @@ def test_an_option_pytest_rejects_is_reported_as_pytests_error(tmp_path, capsys)
     one_error_line(code, err)
     assert "pytest refused its arguments" in err and "--no-such-pytest-option" in err
     assert "no such benchmark" not in err
+
+
+def test_partial_runs_and_skipped_records_are_named(tmp_path, capsys):
+    def mark(document):
+        document["tf2bench"] = {"partial": True, "exitstatus": 2}
+        document["benchmarks"].append({"name": "test_other_tool", "stats": {"median": 1.0}})
+
+    partial = edited(small_run(tmp_path / "partial.json"), mark)
+    code, _, err = run_cli(capsys, "compare", partial, partial)
+    assert code == 0, err
+    assert "partial.json is a partial run: it was interrupted" in err
+    assert "1 benchmarks were skipped because they have no extra_info['tf2bench'] block" in err
+    code, _, err = run_cli(capsys, "report", partial, "--out", tmp_path / "r")
+    assert code == 0 and "is a partial run" in (tmp_path / "r" / "report.md").read_text()
