@@ -63,7 +63,7 @@ def test_the_timer_syncs_on_a_gpu_and_not_on_a_cpu():
 
 
 def test_the_dtype_policy_is_restored_after_the_block():
-    import keras
+    from tf2bench.workloads.keras_compat import keras
 
     before = keras.mixed_precision.global_policy().name
     with dtype_policy("mixed_float16") as policy:
@@ -76,7 +76,7 @@ def test_the_dtype_policy_is_restored_after_the_block():
 
 
 def test_the_dtype_policy_is_restored_when_the_block_raises():
-    import keras
+    from tf2bench.workloads.keras_compat import keras
 
     before = keras.mixed_precision.global_policy().name
     with pytest.raises(RuntimeError, match="inside"), dtype_policy("mixed_float16"):
@@ -85,7 +85,7 @@ def test_the_dtype_policy_is_restored_when_the_block_raises():
 
 
 def test_an_unknown_dtype_policy_is_refused_and_changes_nothing():
-    import keras
+    from tf2bench.workloads.keras_compat import keras
 
     before = keras.mixed_precision.global_policy().name
     with pytest.raises(UsageError, match="invalid dtype policy.*'float13'"):
@@ -95,8 +95,7 @@ def test_an_unknown_dtype_policy_is_refused_and_changes_nothing():
 
 
 def test_the_mixed_step_computes_in_float16_keeps_float32_weights_and_matches_float32():
-    import keras
-
+    from tf2bench.workloads.keras_compat import keras
     from tf2bench.workloads.steps import StepSpec, build_step
 
     before = keras.mixed_precision.global_policy().name

@@ -283,10 +283,11 @@ def pytest_benchmark_update_json(
     config: pytest.Config, benchmarks: list, output_json: dict
 ) -> None:
     from tf2bench.records.schema import BLOCK_KEY
+    from tf2bench.workloads.keras_compat import keras_label
 
     # Run-level settings (schema.RUN_PARAMS) go into every record's params, so records of runs
     # with different settings stay apart when their files are read together.
-    run_params = {"threads": active_threads()}
+    run_params = {"threads": active_threads(), "keras": keras_label()}
     for entry in output_json.get("benchmarks", []):
         block = (entry.get("extra_info") or {}).get(BLOCK_KEY)
         if isinstance(block, dict):

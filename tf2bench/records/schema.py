@@ -6,7 +6,8 @@ benchmark's ``extra_info["tf2bench"]`` and the environment fingerprint under
 
 Family conventions (what each family puts in the generic fields; `params` keys in FAMILY_PARAMS):
     execution       workload: mlp_train, mlp_infer, cnn_train, control_flow, many_small_ops,
-                    few_large_ops, retracing; mode: eager | autograph | xla;
+                    few_large_ops, retracing; mode: eager | autograph | xla | session (TF1
+                    graph + tf.compat.v1.Session);
                     params.phase: steady | cold | retrace (params.variant for retrace).
     input_pipeline  workload: pipeline | limit | consumer | iteration; batch_size: the batch;
                     params: the PipelineSpec fields and a short `variant` label;
@@ -28,6 +29,7 @@ Family conventions (what each family puts in the generic fields; `params` keys i
                     none | one_device | mirrored | multi_worker; params.steps_per_round (one
                     round = that many steps); metrics.replicas, metrics.scaling_efficiency.
     every family    params.threads (RUN_PARAMS): the run's intra-op threads, all or a count;
+                    params.keras (RUN_PARAMS): "keras3 3.15.1" or "tf_keras 2.21.0";
                     execution may add params.precision: mixed_float16 (float32 when absent);
                     metrics.peak_host_bytes, and metrics.peak_device_bytes on a GPU.
 
@@ -95,7 +97,10 @@ METRICS = {
 FAMILY_PARAMS = {declared.name: declared.params for declared in FAMILIES}
 
 # `params` keys that every record of a run carries (set once per run by the pytest plugin).
-RUN_PARAMS = {"threads": "TensorFlow intra-op threads of the run: 'all' (TF's default) or a count"}
+RUN_PARAMS = {
+    "threads": "TensorFlow intra-op threads of the run: 'all' (TF's default) or a count",
+    "keras": "which Keras ran: 'keras3 <version>' or 'tf_keras <version>' (Keras 2)",
+}
 
 # Fingerprint fields that must agree for two runs to be compared without --force.
 COMPARABLE_FINGERPRINT_KEYS = (

@@ -15,11 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import keras
 import tensorflow as tf
 
 from tf2bench.errors import OutputError, UsageError, expect_choice
 from tf2bench.tempdirs import temp_prefix
+from tf2bench.workloads.keras_compat import keras
 from tf2bench.workloads.models import INPUT_SHAPES, NETWORKS
 
 __all__ = [
