@@ -123,6 +123,11 @@ def pytest_configure(config: pytest.Config) -> None:
         # Before any test runs: TensorFlow fixes its thread pool when it initialises.
         apply_threads(threads or ALL_THREADS)
         _configure_tensorboard(config)
+        from tf2bench.run_guard import RunGuard  # temp clean-up, SIGTERM, --benchmark-json
+
+        guard = RunGuard(config)
+        guard.configure()
+        config.pluginmanager.register(guard, "tf2bench-run-guard")
     except Tf2benchError as error:
         raise pytest.UsageError(str(error)) from None
     # pytest-benchmark's save and autosave drop the raw samples unless told to keep them; the

@@ -220,6 +220,7 @@ class RunResults:
     fingerprint: dict[str, Any]
     datetime: str | None
     skipped_foreign: int = 0
+    partial: bool = False  # the run was interrupted: only the benchmarks that finished
 
     @property
     def fingerprint_id(self) -> str:
@@ -300,7 +301,7 @@ def parse_results(document: Any, *, where: str) -> RunResults:
                 f"{where}: not tf2bench results, none of its {len(document['benchmarks'])} "
                 f"benchmarks has an extra_info['{BLOCK_KEY}'] block"
             )
-        raise RecordError(f"{where}: holds no benchmarks (was the run made with --benchmark-only?)")
+        raise RecordError(f"{where}: holds no benchmarks ({_why_empty(document)})")
     machine_info = document.get("machine_info") or {}
     fingerprint = machine_info.get(BLOCK_KEY) if isinstance(machine_info, dict) else None
     if not isinstance(fingerprint, dict):
@@ -313,6 +314,8 @@ def parse_results(document: Any, *, where: str) -> RunResults:
         fingerprint=dict(fingerprint or {}),
         datetime=document.get("datetime"),
         skipped_foreign=foreign,
+        partial=isinstance(document.get(BLOCK_KEY), dict)
+        and document[BLOCK_KEY].get("partial") is True,
     )
 
 
@@ -334,6 +337,20 @@ def _process_samples(
         if data:
             arrays.append(np.asarray(data, dtype=float))
     return tuple(arrays)
+
+
+def _why_empty(document: dict[str, Any]) -> str:
+    """Why a results file holds no benchmarks, from what the run recorded about its end."""
+    block = document.get(BLOCK_KEY) if isinstance(document.get(BLOCK_KEY), dict) else {}
+    status = block.get("exitstatus")
+    if block.get("partial") is True:
+        return "the run was interrupted before any benchmark finished"
+    if isinstance(status, int) and status != 0:
+        return (
+            f"the run ended with pytest exit status {status} before any benchmark finished: "
+            "every benchmark failed or errored; its log says why"
+        )
+    return "was the run made with --benchmark-only?"
 
 
 def _is_number(value: Any) -> bool:
