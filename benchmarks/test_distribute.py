@@ -15,9 +15,10 @@ import pytest
 
 from tf2bench.errors import MeasurementError
 from tf2bench.harness.equivalence import assert_same_outputs
-from tf2bench.harness.runtime import LOGICAL_CPUS, active_threads, logical_cpu_count
+from tf2bench.harness.runtime import LOGICAL_CPUS, logical_cpu_count
 from tf2bench.harness.workers import LocalCluster, worker_command
 from tf2bench.presets import pick
+from tf2bench.pytest_plugin import SETTINGS
 from tf2bench.records.schema import BLOCK_KEY
 from tf2bench.workloads.distribute import TOLERANCE, DistributeSpec, build_distributed_step
 
@@ -130,7 +131,7 @@ def test_single_device(harness, benchmark, network, strategy):
 
 
 @pytest.mark.parametrize("network", NETWORKS)
-def test_multi_worker(harness, benchmark, network):
+def test_multi_worker(harness, benchmark, pytestconfig, network):
     """MultiWorkerMirroredStrategy over two local worker processes, one replica each.
 
     A round tells both workers (one line on stdin) to run STEPS_PER_ROUND synchronised steps and
@@ -141,7 +142,8 @@ def test_multi_worker(harness, benchmark, network):
     spec = _spec(device, network, "multi_worker", WORKERS)
     check = _check(spec)
     record = _record(harness, benchmark, spec)
-    command = worker_command(network, GLOBAL_BATCH, STEPS_PER_ROUND, threads=active_threads())
+    threads = pytestconfig.stash[SETTINGS].threads
+    command = worker_command(network, GLOBAL_BATCH, STEPS_PER_ROUND, threads=threads)
     try:
         with LocalCluster(command, workers=WORKERS, device=device.kind) as cluster:
             harness.measure(cluster.run_round, record, traced={"workers": cluster}, check=check)
