@@ -133,7 +133,7 @@ pytestmark = pytest.mark.tf2bench_family("execution")
 
 
 def test_tiny(harness, benchmark):
-    record = harness.record("execution", "tiny", items_per_round=4)
+    record = harness.record("tiny", items_per_round=4)
     harness.measure(lambda: sum(range(1000)), record)
 """
 

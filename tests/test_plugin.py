@@ -35,7 +35,7 @@ class Step:
 
 @pytest.mark.parametrize("retrace", [False, True], ids=["stable", "retraces"])
 def test_double(harness, benchmark, retrace):
-    record = harness.record("execution", "double", mode="autograph", items_per_round=4)
+    record = harness.record("double", mode="autograph", items_per_round=4)
     harness.measure(Step(retrace), record, traced={"double": double})
 
 

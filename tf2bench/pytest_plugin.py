@@ -192,19 +192,27 @@ def device(request: pytest.FixtureRequest):
 
 
 @pytest.fixture
-def harness(device, benchmark, pytestconfig):
-    """A tf2bench Harness around pytest-benchmark's fixture, on this benchmark's device."""
+def harness(request: pytest.FixtureRequest, device, benchmark, pytestconfig):
+    """A tf2bench Harness around pytest-benchmark's fixture, on this benchmark's device.
+
+    Its family is the module's `tf2bench_family` marker; at the end of the benchmark it writes
+    the measurement into extra_info once.
+    """
     from tf2bench.harness.memory import probes_for
     from tf2bench.harness.runner import Harness
 
+    marker = request.node.get_closest_marker(FAMILY_MARKER)
     profile_hook = pytestconfig.stash.get(_PROFILE_HOOK, None)
-    return Harness(
+    harness = Harness(
         benchmark,
         device,
         pytestconfig.stash[SETTINGS].preset,
+        family=marker.args[0] if marker else None,
         probes=probes_for(device),
         after_hooks=(profile_hook,) if profile_hook else (),
     )
+    yield harness
+    harness.finish()
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
