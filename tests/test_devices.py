@@ -138,14 +138,6 @@ def test_tiny(harness, benchmark):
 """
 
 
-@pytest.fixture
-def no_gpu(monkeypatch):
-    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "-1")
-    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")
-    for name in ("TF2BENCH_DEVICE", "TF2BENCH_THREADS", "TF2BENCH_FAMILY"):
-        monkeypatch.delenv(name, raising=False)
-
-
 @pytest.mark.parametrize(
     ("option", "message"),
     [
