@@ -18,6 +18,7 @@ import tensorflow as tf
 
 from tf2bench.errors import EquivalenceError
 from tf2bench.harness.consumer import BatchPuller, ConsumerLoop, RatioToLimit, steady_throughput
+from tf2bench.harness.copy_bound import CopyBound
 from tf2bench.presets import pick
 from tf2bench.workloads.data import IMAGE_SHAPE
 from tf2bench.workloads.iteration import ITERATIONS, iteration_round
@@ -198,6 +199,15 @@ def limits(pipeline_data) -> SessionLimits:
     return SessionLimits(pipeline_data)
 
 
+@pytest.fixture(scope="session")
+def copy_bound(pipeline_data) -> CopyBound:
+    """The memory-copy bound of one round's bytes: the upper bound on every pipeline."""
+    element_bytes = (
+        pipeline_data.images.nbytes + pipeline_data.labels.nbytes
+    ) // pipeline_data.count
+    return CopyBound(element_bytes, ELEMENTS_PER_ROUND)
+
+
 def _host_only(harness) -> None:
     if harness.device.kind != "cpu":
         pytest.skip("a tf.data pipeline alone runs on the host: its numbers are the cpu ones")
@@ -214,7 +224,7 @@ def _ratio(limits: SessionLimits, batch_size: int) -> RatioToLimit:
 
 
 @pytest.mark.parametrize("batch_size", LIMIT_BATCHES)
-def test_limit(harness, benchmark, pipeline_data, limits, batch_size):
+def test_limit(harness, benchmark, pipeline_data, limits, copy_bound, batch_size):
     """The limit: the same bytes sliced batch by batch from NumPy; every ratio divides by it."""
     _host_only(harness)
     puller = _limit_puller(pipeline_data, batch_size, harness.clock)
@@ -229,12 +239,12 @@ def test_limit(harness, benchmark, pipeline_data, limits, batch_size):
         metrics={"first_batch_s": first_s},
         params={"variant": _LIMIT_FEED, "source": "numpy", "iteration": "next"},
     )
-    hooks = (limits.storing(batch_size), RatioToLimit(None, batch_size))
+    hooks = (limits.storing(batch_size), RatioToLimit(None, batch_size), copy_bound.hook)
     harness.with_extra(after_hooks=hooks).measure(puller, record)
 
 
 @pytest.mark.parametrize("pipeline", list(PIPELINES))
-def test_pipeline(harness, benchmark, request, pipeline_data, limits, pipeline):
+def test_pipeline(harness, benchmark, request, pipeline_data, limits, copy_bound, pipeline):
     """The pipeline alone: a persistent iterator in the steady state; first batch timed apart."""
     _host_only(harness)
     spec = PIPELINES[pipeline]
@@ -256,7 +266,8 @@ def test_pipeline(harness, benchmark, request, pipeline_data, limits, pipeline):
         metrics={"first_batch_s": first_s},
         params={**spec.params(), "iteration": "next"},
     )
-    harness.with_extra(after_hooks=[_ratio(limits, spec.batch_size)]).measure(puller, record)
+    hooks = [_ratio(limits, spec.batch_size), copy_bound.hook]
+    harness.with_extra(after_hooks=hooks).measure(puller, record)
 
 
 @pytest.mark.parametrize("batch_size", ITERATION_BATCHES)

@@ -131,6 +131,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SETTINGS] = settings
     # NOTE: benchmark modules pick their matrix at import time, and workers inherit this.
     os.environ.update(settings.exported())
+    # pytest-benchmark's save and autosave drop the raw samples unless told to keep them; the
+    # report, compare and the intervals need them.
+    if config.getoption("benchmark_save", None) or config.getoption("benchmark_autosave", None):
+        config.option.benchmark_save_data = True
     if not any(config.getoption(name, default=None) for name in _MEASURING_OPTIONS):
         # Plain `pytest`: run every benchmark body once, untimed (pytest-benchmark's disable).
         config.option.benchmark_disable = True

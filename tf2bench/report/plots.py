@@ -158,7 +158,7 @@ def retracing_figure(retrace: pd.DataFrame) -> Figure:
 
 
 def throughput_figure(pipelines: pd.DataFrame) -> Figure:
-    """tf.data elements/s of every pipeline variant, with the raw NumPy limit as a line."""
+    """tf.data elements/s of every pipeline variant, with the NumPy feed as a line."""
     facets = [
         (facet, rows[rows["workload"] != "limit"], rows["limit_per_s"].dropna())
         for facet, rows in split_facets(pipelines, ["source", "device", "batch_size"])
@@ -183,15 +183,17 @@ def throughput_figure(pipelines: pd.DataFrame) -> Figure:
                     fontsize=7,
                 )
         if not limit.empty:
-            ax.axvline(limit.iloc[0], color="tab:red", linestyle="--", label="raw NumPy limit")
-        # Far-off pipelines (a few % of the limit) vanish on a linear axis.
+            ax.axvline(
+                limit.iloc[0], color="tab:red", linestyle="--", label="NumPy feed (not a bound)"
+            )
+        # Far-off pipelines (a few % of the NumPy feed) vanish on a linear axis.
         logarithmic = log_range(pd.concat([bars["elements_per_s"], limit])) > 20
         if logarithmic:
             log_axis(ax, "x")
         ax.margins(x=0.12)
         ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: fmt_rate(value)[:-2]))
         scale = ", log" if logarithmic else ""
-        ax.set_xlabel(f"throughput (elements/s{scale}; labels: share of the limit)")
+        ax.set_xlabel(f"throughput (elements/s{scale}; labels: share of the NumPy feed)")
         panel_title(ax, "tf.data throughput", facet)
         ax.grid(axis="x", alpha=0.3)
     legend_below(figure, axes)

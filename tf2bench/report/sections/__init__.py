@@ -12,6 +12,8 @@ from __future__ import annotations
 import importlib
 from collections.abc import Sequence
 
+import matplotlib
+
 from tf2bench.records import families as registry
 from tf2bench.records.schema import RunResults
 from tf2bench.report.frames import results_frame, source_labels
@@ -73,10 +75,12 @@ def build_document(runs: Sequence[RunResults], title: str = "tf2bench report") -
     frame = results_frame(runs, labels)
     multi = len(runs) > 1
     sections, summary = [inputs_section(runs, labels)], []
-    for builder in (*SECTION_BUILDERS, *_declared_sections(), *RUN_BUILDERS):
-        result = builder(frame, multi)
-        if result is not None:
-            sections.append(result[0])
-            summary += result[1]
-    sections.append(appendix_section(frame, multi))
+    # Names from records may hold `$`: figure text is literal, never mathtext.
+    with matplotlib.rc_context({"text.parse_math": False}):
+        for builder in (*SECTION_BUILDERS, *_declared_sections(), *RUN_BUILDERS):
+            result = builder(frame, multi)
+            if result is not None:
+                sections.append(result[0])
+                summary += result[1]
+        sections.append(appendix_section(frame, multi))
     return Document(title=title, summary=summary, sections=sections)
