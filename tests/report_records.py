@@ -548,7 +548,7 @@ def _readable(value: Any, indent: str) -> str:
 
 
 # Rounds per benchmark in the committed samples: enough for the statistics, small to review.
-SAMPLE_ROUNDS = 10
+SAMPLE_ROUNDS = 20
 
 
 def regenerate() -> None:
