@@ -48,7 +48,6 @@ def _measure_steady(harness, benchmark, spec: StepSpec) -> None:
         check = _eager_check(spec)
     benchmark.group = f"execution {spec.workload} batch={spec.batch_size}"
     record = harness.record(
-        "execution",
         spec.workload,
         mode=spec.mode,
         batch_size=spec.batch_size,
@@ -87,7 +86,6 @@ def test_mixed_precision(harness, benchmark, workload, mode):
         expected = build_step(dataclasses.replace(spec, mode="eager"))()
     benchmark.group = f"execution {workload} batch={spec.batch_size}"
     record = harness.record(
-        "execution",
         workload,
         mode=mode,
         batch_size=spec.batch_size,
@@ -111,7 +109,6 @@ def test_cold_start(harness, benchmark, workload, mode):
     spec = StepSpec(workload, mode, batch_size=32)
     benchmark.group = f"execution cold start {workload}"
     record = harness.record(
-        "execution",
         workload,
         mode=mode,
         batch_size=spec.batch_size,
@@ -142,7 +139,6 @@ def test_retracing(harness, benchmark, variant):
         xs, w = retrace_inputs()
     benchmark.group = "execution retracing"
     record = harness.record(
-        "execution",
         "retracing",
         mode="autograph",
         items_per_round=len(xs),

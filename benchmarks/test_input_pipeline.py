@@ -37,7 +37,6 @@ from tf2bench.workloads.shards import write_shards
 
 pytestmark = pytest.mark.tf2bench_family("input_pipeline")
 
-FAMILY = "input_pipeline"
 DATA_COUNT = pick(quick=10000, standard=60000)
 SMOKE_DATA_COUNT = 2048  # plain `pytest` times nothing: small data keeps the smoke run short
 NUM_SHARDS = 4
@@ -234,7 +233,6 @@ def test_limit(harness, benchmark, pipeline_data, limits, copy_bound, batch_size
     check_batch(first, batch_size, what="numpy limit")
     benchmark.group = "input_pipeline limit"
     record = harness.record(
-        FAMILY,
         "limit",
         batch_size=batch_size,
         items_per_round=puller.batches_per_call * batch_size,
@@ -262,7 +260,6 @@ def test_pipeline(harness, benchmark, request, pipeline_data, limits, copy_bound
             puller.next()
     benchmark.group = f"input_pipeline {ELEMENTS_PER_ROUND} elements"
     record = harness.record(
-        FAMILY,
         "pipeline",
         batch_size=spec.batch_size,
         items_per_round=puller.batches_per_call * spec.batch_size,
@@ -289,7 +286,6 @@ def test_iteration(harness, benchmark, pipeline_data, limits, iteration, batch_s
     call, traced = iteration_round(iteration, dataset, batches)
     benchmark.group = f"input_pipeline iteration b{batch_size}"
     record = harness.record(
-        FAMILY,
         "iteration",
         batch_size=batch_size,
         items_per_round=batches * batch_size,
@@ -332,7 +328,6 @@ def test_consumer(harness, benchmark, request, pipeline_data, limits, feed):
     loop = ConsumerLoop(puller.next, step, CONSUMER_STEPS, harness.clock)
     benchmark.group = f"input_pipeline consumer {CONSUMER_NETWORK} train b{CONSUMER_BATCH}"
     record = harness.record(
-        FAMILY,
         "consumer",
         batch_size=CONSUMER_BATCH,
         items_per_round=CONSUMER_STEPS * CONSUMER_BATCH,

@@ -132,17 +132,9 @@ pytestmark = pytest.mark.tf2bench_family("execution")
 
 
 def test_tiny(harness, benchmark):
-    record = harness.record("execution", "tiny", items_per_round=4)
+    record = harness.record("tiny", items_per_round=4)
     harness.measure(lambda: sum(range(1000)), record)
 """
-
-
-@pytest.fixture
-def no_gpu(monkeypatch):
-    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "-1")
-    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")
-    for name in ("TF2BENCH_DEVICE", "TF2BENCH_THREADS", "TF2BENCH_FAMILY"):
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.mark.parametrize(

@@ -81,6 +81,7 @@ def test_the_plugin_split_the_cpu_before_tensorflow_started_and_the_fingerprint_
     assert collect_runtime()["logical_cpu_devices"] == logical_cpu_count()
 
 
+@pytest.mark.slow
 def test_every_strategy_computes_the_losses_of_no_strategy():
     reference = build_distributed_step(DistributeSpec(strategy="none", **SMALL))
     expected = [float(reference()) for _ in range(2)]
@@ -219,6 +220,7 @@ def test_a_worker_killed_mid_run_fails_the_round_and_nothing_is_left(fake_worker
     assert not any(_alive(pid) for pid in pids)
 
 
+@pytest.mark.slow
 def test_real_workers_train_like_one_process_and_a_killed_worker_leaves_nothing(tmp_path):
     """Two MultiWorkerMirroredStrategy processes: same loss as no strategy; then kill one."""
     expected = float(build_distributed_step(DistributeSpec(strategy="none", **SMALL))())

@@ -88,6 +88,7 @@ def test_keras2_builds_every_style_with_tf_keras():
     assert seen["version"].startswith("2.") and seen["tf_keras_models"] == [True, True, True]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not HAS_TF_KERAS, reason=NO_TF_KERAS)
 def test_keras2_passes_the_equivalence_tests():
     # The existing tests, unchanged, in a process that imports Keras 2 from the start.

@@ -130,6 +130,7 @@ def _stub_installs(monkeypatch) -> None:
     monkeypatch.setattr(matrix, "find_uv", lambda: None)
 
 
+@pytest.mark.slow
 def test_matrix_end_to_end_with_bad_input_beside_a_good_environment(monkeypatch, tmp_path, capsys):
     _stub_installs(monkeypatch)
     monkeypatch.chdir(ROOT)

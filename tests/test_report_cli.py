@@ -182,6 +182,7 @@ print("no tensorflow")
     assert done.stdout.strip().endswith("no tensorflow")
 
 
+@pytest.mark.slow
 def test_a_report_of_500_benchmarks_contains_them_all(tmp_path, capsys):
     # Speed is checked by hand (see reports/README.md), never asserted in a unit test.
     document = large_run(500, rounds=50)
@@ -195,6 +196,7 @@ def test_a_report_of_500_benchmarks_contains_them_all(tmp_path, capsys):
     assert set(names) == {entry["name"] for entry in document["benchmarks"]}
 
 
+@pytest.mark.slow
 def test_the_committed_reference_report_regenerates(tmp_path, capsys):
     # What `make report-check` runs in CI: the committed reference JSON must always render.
     code, out, err = report(capsys, REFERENCE, "--out", tmp_path / "reference")
@@ -224,6 +226,7 @@ def test_chromium_command_is_headless_and_isolated(tmp_path):
     assert command[-1] == (tmp_path / "r.html").absolute().as_uri()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="headless Chromium is not installed")
 def test_the_html_report_renders_in_chromium(tmp_path):
     render.write_report(build_document([load_results(REFERENCE)]), tmp_path / "report")

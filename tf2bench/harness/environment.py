@@ -56,13 +56,13 @@ def collect_runtime() -> dict[str, Any]:
     import tensorflow as tf
 
     from tf2bench.harness.memory import host_peak_method
-    from tf2bench.harness.runtime import active_threads
+    from tf2bench.settings import environment_threads
 
     cpus = tf.config.list_physical_devices("CPU")
     # Reads the configuration without initialising TensorFlow's devices (unlike listing them).
     split = tf.config.get_logical_device_configuration(cpus[0]) if cpus else None
     return {
-        "threads_setting": active_threads(),
+        "threads_setting": environment_threads(),
         # The distribute family splits the CPU; ops on /CPU:0 share the same thread pool.
         "logical_cpu_devices": len(split) if split else len(cpus),
         "host_peak_memory": host_peak_method(),

@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 
 from tf2bench.errors import RecordError, UsageError
+from tf2bench.records import families
 from tf2bench.records.families import FAMILIES
 from tf2bench.records.files import read_results_text
 from tf2bench.records.inputs import decode_json
@@ -143,7 +144,7 @@ class BenchRecord:
     params: dict[str, Scalar] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        unknown = sorted(set(self.metrics) - set(METRICS))
+        unknown = sorted(set(self.metrics) - set(METRICS) - families.declared_metrics())
         if unknown:
             raise UsageError(
                 f"Received unknown metric names {unknown}, expected names from "

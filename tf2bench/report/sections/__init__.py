@@ -2,16 +2,19 @@
 
 Each section builder takes the tidy frame (and whether several files are compared) and returns
 (Section, headline bullets), or None when the records that answer its question are absent, so
-a report shows only what was measured. Families without a dedicated section still appear (in
-"Other results" and "All results"), so a new family never breaks the report.
+a report shows only what was measured. A family declared with `report=MODULE` gets that
+module's SECTIONS; families without a section still appear (in "Other results" and "All
+results"), so a new family never breaks the report.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 
 import matplotlib
 
+from tf2bench.records import families as registry
 from tf2bench.records.schema import RunResults
 from tf2bench.report.frames import results_frame, source_labels
 from tf2bench.report.render import Document
@@ -46,12 +49,25 @@ SECTION_BUILDERS = (
     training_section,
     saving_section,
     distribute_section,
+)
+# Across families, after every family's own sections.
+RUN_BUILDERS = (
     device_section,
     sources_section,
     other_section,
     distributions_section,
     noisy_section,
 )
+
+
+def _declared_sections() -> list:
+    """The sections of families whose declaration names a report module (records/families.py)."""
+    return [
+        builder
+        for declared in registry.FAMILIES
+        if declared.report
+        for builder in importlib.import_module(declared.report).SECTIONS
+    ]
 
 
 def build_document(runs: Sequence[RunResults], title: str = "tf2bench report") -> Document:
@@ -67,7 +83,7 @@ def build_document(runs: Sequence[RunResults], title: str = "tf2bench report") -
         if versions is not None:
             sections.append(versions[0])
             summary += versions[1]
-        for builder in SECTION_BUILDERS:
+        for builder in (*SECTION_BUILDERS, *_declared_sections(), *RUN_BUILDERS):
             result = builder(frame, multi)
             if result is not None:
                 sections.append(result[0])
