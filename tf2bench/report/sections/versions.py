@@ -8,7 +8,9 @@ holds the other fixed:
     Keras       per TensorFlow release, Keras 3 against Keras 2 (tf-keras): ratio = K3 / K2
 
 Benchmarks are matched by pytest id. A ratio above 1 means the first-named environment takes
-longer. Intervals: records.stats.ratio_ci (over processes when both sides have several).
+longer. Intervals: records.stats.ratio_ci over processes when both sides have at least
+MIN_PROCESSES; with fewer, its t-widening makes the interval uninformative (x9 for two), so
+a bootstrap of the pooled samples is shown instead and the note says so.
 No TensorFlow import here.
 """
 
@@ -23,7 +25,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from tf2bench.records.schema import BenchmarkResult, RunResults
-from tf2bench.records.stats import geometric_mean, ratio_ci
+from tf2bench.records.stats import RatioCI, geometric_mean, ratio_ci, ratio_of_medians_ci
 from tf2bench.report.formatting import fmt_ratio, fmt_ratio_ci, fmt_time
 from tf2bench.report.render import Plot, Section, Table
 from tf2bench.report.sections.common import CI_NOTE, Result
@@ -32,6 +34,11 @@ __all__ = ["Env", "axis_pairs", "env_of", "pair_ratios", "versions_section"]
 
 # The figure shows this many benchmarks per axis, those whose ratio is farthest from 1.
 MAX_FIGURE_ROWS = 16
+MIN_PROCESSES = 3
+POOLED_NOTE = (
+    "Fewer than 3 processes per environment: intervals bootstrap the pooled samples and leave "
+    "out the spread between processes."
+)
 
 
 @dataclass(frozen=True)
@@ -93,7 +100,7 @@ def pair_ratios(top: RunResults, bottom: RunResults) -> pd.DataFrame:
         other = below.get(bench.fullname)
         if other is None:
             continue
-        ci = ratio_ci(bench.process_samples, other.process_samples)
+        ci = _ratio(bench, other)
         ratio = ci.ratio if math.isfinite(ci.ratio) else bench.median_s / other.median_s
         rows.append(
             {
@@ -109,6 +116,17 @@ def pair_ratios(top: RunResults, bottom: RunResults) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def _ratio(top: BenchmarkResult, bottom: BenchmarkResult) -> RatioCI:
+    if min(top.processes, bottom.processes) >= MIN_PROCESSES:
+        return ratio_ci(top.process_samples, bottom.process_samples)
+    return ratio_of_medians_ci(
+        top.samples,
+        bottom.samples,
+        numerator_median=top.median_s,
+        denominator_median=bottom.median_s,
+    )
 
 
 def _figure(axis: str, ratios: pd.DataFrame) -> Figure:
@@ -199,13 +217,14 @@ def versions_section(runs: Sequence[RunResults], labels: Sequence[str]) -> Resul
             headlines += _headlines(axis, pair, ratios)
         if not frames:
             continue
-        blocks += _axis_blocks(axis, pd.concat(frames, ignore_index=True))
+        pooled = any(b.processes < MIN_PROCESSES for i in order for b in runs[i].benchmarks)
+        blocks += _axis_blocks(axis, pd.concat(frames, ignore_index=True), pooled)
     if len(blocks) == 1:
         return None
     return Section("Version axes: TensorFlow releases and Keras 3 vs Keras 2", blocks), headlines
 
 
-def _axis_blocks(axis: str, ratios: pd.DataFrame) -> list:
+def _axis_blocks(axis: str, ratios: pd.DataFrame, pooled: bool) -> list:
     families = (
         ratios.groupby(["pair", "family"], sort=False)["ratio"]
         .agg(geometric_mean=geometric_mean, benchmarks="size")
@@ -239,5 +258,5 @@ def _axis_blocks(axis: str, ratios: pd.DataFrame) -> list:
         f"**{axis} axis.** Geometric mean of the time ratios per family:",
         Table(family_table),
         Plot(name, _figure(axis, ratios), f"{axis} axis: the benchmarks farthest from 1×."),
-        Table(detail, CI_NOTE),
+        Table(detail, f"{CI_NOTE} {POOLED_NOTE if pooled else ''}".strip()),
     ]
