@@ -547,7 +547,7 @@ def _readable(value: Any, indent: str) -> str:
     return json.dumps(value)
 
 
-# Rounds per benchmark in the committed samples: enough for the statistics, small to review.
+# Rounds per benchmark in the committed samples: fewer leave the compare tests without power.
 SAMPLE_ROUNDS = 20
 
 

@@ -168,6 +168,7 @@ def test_rounds_reach_every_worker_and_close_stops_them(fake_worker):
         cluster.run_round()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("mode", "message"),
     [

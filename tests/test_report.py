@@ -15,6 +15,9 @@ from report_records import DATA, RunBuilder, add_execution, write
 from tf2bench.cli import main
 from tf2bench.records.stats import median_ci
 
+# Every test here renders a whole report with figures.
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[1]
 
 

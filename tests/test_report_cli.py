@@ -83,6 +83,7 @@ def test_unusable_results_exit_2_with_one_line(tmp_path, capsys, case):
     assert not (tmp_path / "report").exists() and leftovers(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_the_console_script_prints_no_traceback(tmp_path):
     bad = tmp_path / "truncated.json"
     bad.write_text(SMALL.read_text()[:5000])
@@ -134,6 +135,7 @@ def two_step_run(tmp_path: Path) -> Path:
     return write(tmp_path / "two.json", run.document())
 
 
+@pytest.mark.slow
 def test_an_existing_report_is_replaced_whole_or_not_at_all(tmp_path, monkeypatch):
     out = tmp_path / "report"
     render.write_report(build_document([load_results(REFERENCE)]), out)
@@ -158,6 +160,7 @@ def test_an_existing_report_is_replaced_whole_or_not_at_all(tmp_path, monkeypatc
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_the_report_layer_never_imports_tensorflow(tmp_path):
     code = f"""
 import argparse, sys
