@@ -45,10 +45,11 @@ def test_this_process_runs_keras3_and_says_so():
 
 
 def test_every_record_names_the_keras_that_ran():
-    from tf2bench.pytest_plugin import pytest_benchmark_update_json
+    from tf2bench.pytest_plugin import SETTINGS, pytest_benchmark_update_json
 
+    config = types.SimpleNamespace(stash={SETTINGS: types.SimpleNamespace(threads="all")})
     output = {"benchmarks": [{"extra_info": {"tf2bench": {"params": {"op": "call"}}}}]}
-    pytest_benchmark_update_json(None, [], output)
+    pytest_benchmark_update_json(config, [], output)
     params = output["benchmarks"][0]["extra_info"]["tf2bench"]["params"]
     assert params["keras"] == keras_label() and params["op"] == "call"
 
