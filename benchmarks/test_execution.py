@@ -1,4 +1,5 @@
-"""Execution modes: the same Python function eager, under tf.function (AutoGraph) and under XLA."""
+"""Execution modes: the same Python function eager, under tf.function (AutoGraph), under XLA,
+and built once in a TF1 graph run by `tf.compat.v1.Session` (session)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from tf2bench.workloads.steps import (
     MODES,
     OP_WORKLOADS,
     RETRACE_VARIANTS,
+    STEP_MODES,
     TOLERANCE,
     StepSpec,
     build_step,
@@ -57,13 +59,13 @@ def _measure_steady(harness, benchmark, spec: StepSpec) -> None:
 
 
 @pytest.mark.parametrize("batch_size", BATCH_SIZES)
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", STEP_MODES)
 @pytest.mark.parametrize("workload", BATCHED_WORKLOADS)
 def test_step(harness, benchmark, workload, mode, batch_size):
     _measure_steady(harness, benchmark, StepSpec(workload, mode, batch_size))
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", STEP_MODES)
 @pytest.mark.parametrize("workload", OP_WORKLOADS)
 def test_op_granularity(harness, benchmark, workload, mode):
     _measure_steady(harness, benchmark, StepSpec(workload, mode, batch_size=None))

@@ -20,6 +20,7 @@ from tf2bench.errors import EquivalenceError
 from tf2bench.harness.consumer import BatchPuller, ConsumerLoop, RatioToLimit, steady_throughput
 from tf2bench.harness.copy_bound import CopyBound
 from tf2bench.presets import pick
+from tf2bench.tempdirs import temp_prefix
 from tf2bench.workloads.data import IMAGE_SHAPE
 from tf2bench.workloads.iteration import ITERATIONS, iteration_round
 from tf2bench.workloads.limit import NumpyBatches
@@ -190,7 +191,7 @@ def pipeline_data(request) -> PipelineData:
 @pytest.fixture(scope="session")
 def sharded_data(pipeline_data):
     """The same elements in TFRecord shards, written once per session and removed afterwards."""
-    with tempfile.TemporaryDirectory(prefix="tf2bench-shards-") as folder:
+    with tempfile.TemporaryDirectory(prefix=temp_prefix("shards")) as folder:
         yield write_shards(pipeline_data, folder, NUM_SHARDS)
 
 

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from test_netns import exposed, listening_sockets
 
 from tf2bench.errors import MeasurementError, UsageError
 from tf2bench.harness.runtime import LOGICAL_CPUS, logical_cpu_count
@@ -229,6 +230,8 @@ def test_real_workers_train_like_one_process_and_a_killed_worker_leaves_nothing(
         pids = cluster.pids
         scratch = Path(cluster._scratch.name)
         assert cluster.run_round() == pytest.approx(expected, rel=TOLERANCE["rtol"])
+        for pid in pids:  # TensorFlow's gRPC servers listen on 0.0.0.0 of a loopback-only netns
+            assert listening_sockets(pid) and exposed(pid) == [], f"worker {pid} is exposed"
         os.kill(pids[1], signal.SIGKILL)
         started = time.monotonic()
         with pytest.raises(MeasurementError, match=r"worker 1 .* exited \(code -9\)"):

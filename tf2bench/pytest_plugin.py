@@ -126,6 +126,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
         apply_threads(settings.threads)
         _check_tensorboard_folders(config, settings)
+        from tf2bench.run_guard import RunGuard  # temp clean-up, SIGTERM, --benchmark-json
+
+        guard = RunGuard(config)
+        guard.configure()
+        config.pluginmanager.register(guard, "tf2bench-run-guard")
     except Tf2benchError as error:
         raise pytest.UsageError(str(error)) from None
     config.stash[SETTINGS] = settings
@@ -283,12 +288,13 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
 def pytest_benchmark_update_json(
     config: pytest.Config, benchmarks: list, output_json: dict
 ) -> None:
-    from tf2bench.records.schema import BLOCK_KEY, RUN_PARAMS
+    from tf2bench.records.schema import BLOCK_KEY
+    from tf2bench.workloads.keras_compat import keras_label
 
     # Run-level settings (schema.RUN_PARAMS) go into every record's params, so records of runs
     # with different settings stay apart when their files are read together.
     settings = config.stash[SETTINGS]
-    run_params = {name: getattr(settings, name) for name in RUN_PARAMS}
+    run_params = {"threads": settings.threads, "keras": keras_label()}
     for entry in output_json.get("benchmarks", []):
         block = (entry.get("extra_info") or {}).get(BLOCK_KEY)
         if isinstance(block, dict):

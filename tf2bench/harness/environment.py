@@ -27,13 +27,16 @@ ENV_FLAGS = (
 
 
 def collect_tensorflow() -> dict[str, Any]:
-    import keras
     import tensorflow as tf
+
+    from tf2bench.workloads.keras_compat import FLAVOR, keras_version
 
     build = dict(tf.sysconfig.get_build_info())
     return {
         "tensorflow": tf.__version__,
-        "keras": keras.__version__,
+        "keras": keras_version(),
+        # keras3 or tf_keras (Keras 2, TF_USE_LEGACY_KERAS=1): the same version axis, two APIs.
+        "keras_flavor": FLAVOR,
         "is_cuda_build": bool(build.get("is_cuda_build", False)),
         "cuda_version": build.get("cuda_version"),
         "cudnn_version": build.get("cudnn_version"),

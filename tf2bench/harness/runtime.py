@@ -10,6 +10,7 @@ imports TensorFlow at import time.
 from __future__ import annotations
 
 import logging
+import os
 
 from tf2bench.errors import UsageError
 
@@ -30,6 +31,10 @@ ALL_THREADS = "all"
 LOGICAL_CPUS = 4
 
 
+# More threads than this per CPU only adds switching; 100000 made TensorFlow abort.
+THREADS_PER_CPU = 4
+
+
 def parse_threads(text: str) -> str:
     """Normalises a threads setting: 'all' or a positive integer as a string.
 
@@ -39,11 +44,13 @@ def parse_threads(text: str) -> str:
     value = str(text).strip().lower()
     if value == ALL_THREADS:
         return value
-    if value.isdigit() and int(value) > 0:
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    most = THREADS_PER_CPU * (cpus or 1)
+    if value.isdigit() and 0 < int(value) <= most:
         return str(int(value))
     raise UsageError(
-        f"Received an invalid threads setting, expected 'all' or a positive integer. "
-        f"Received: {text!r}"
+        f"Received an invalid threads setting, expected 'all' or an integer from 1 to {most} "
+        f"({THREADS_PER_CPU} per CPU this process may use). Received: {text!r}"
     )
 
 

@@ -34,7 +34,7 @@ __all__ = [
 REFERENCE_MODE = "eager"
 # Execution params that have their own place in the report (phase, the retrace variant).
 EXECUTION_KNOWN_PARAMS = ("phase", "variant", "shapes")
-MODE_ORDER = ("eager", "autograph", "xla")
+MODE_ORDER = ("eager", "autograph", "xla", "session")
 STYLE_ORDER = ("lowlevel", "sequential", "functional", "subclassed")
 CPU, GPU = "cpu", "gpu"
 

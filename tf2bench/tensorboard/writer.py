@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tf2bench.errors import UsageError
 from tf2bench.records.schema import RunResults
-from tf2bench.tensorboard.paths import prepare_logdir, run_folder_name
+from tf2bench.tensorboard.paths import check_paths, prepare_logdir, run_folder_name
 from tf2bench.tensorboard.summaries import HPARAMS, SCALAR_PREFIX, SCALARS, Session, sessions_of
 
 __all__ = ["SummaryReport", "write_summaries"]
@@ -51,6 +51,7 @@ def write_summaries(
         for run, label in zip(runs, chosen, strict=True)
         for session in sessions_of(run, label)
     ]
+    check_paths(root, [session.run for session in sessions])  # all or nothing is written
     config = _hparams_config_pb(sessions)
     _write(root, lambda: tf.summary.experimental.write_raw_pb(config.SerializeToString(), step=0))
     for session in sessions:

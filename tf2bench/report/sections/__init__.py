@@ -35,6 +35,7 @@ from tf2bench.report.sections.runs import (
     other_section,
     sources_section,
 )
+from tf2bench.report.sections.versions import versions_section
 
 __all__ = ["build_document"]
 
@@ -77,6 +78,11 @@ def build_document(runs: Sequence[RunResults], title: str = "tf2bench report") -
     sections, summary = [inputs_section(runs, labels)], []
     # Names from records may hold `$`: figure text is literal, never mathtext.
     with matplotlib.rc_context({"text.parse_math": False}):
+        # Files from different environments (tf2bench matrix): the version axes come first.
+        versions = versions_section(runs, labels)
+        if versions is not None:
+            sections.append(versions[0])
+            summary += versions[1]
         for builder in (*SECTION_BUILDERS, *_declared_sections(), *RUN_BUILDERS):
             result = builder(frame, multi)
             if result is not None:
