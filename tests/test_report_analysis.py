@@ -160,7 +160,7 @@ def test_partial_and_unknown_records_render(tmp_path, case):
     assert titles[0] == "Inputs" and titles[-1] == "All results"
     out = write_report(document, tmp_path / "report")
     assert (out / "report.md").stat().st_size > 0
-    assert len(list((out / "figures").glob("*.png"))) == len(document.plots())
+    assert len(list((out / "figures").glob("*.svg"))) == len(document.plots())
 
 
 def test_records_without_raw_samples_render_without_intervals(tmp_path):

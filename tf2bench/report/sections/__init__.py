@@ -13,14 +13,9 @@ from collections.abc import Sequence
 from tf2bench.records.schema import RunResults
 from tf2bench.report.frames import results_frame, source_labels
 from tf2bench.report.render import Document
+from tf2bench.report.sections.distribute import distribute_section
 from tf2bench.report.sections.execution import cold_section, execution_section, retracing_section
-from tf2bench.report.sections.families import (
-    distribute_section,
-    pipeline_section,
-    saving_section,
-    styles_section,
-    training_section,
-)
+from tf2bench.report.sections.pipelines import pipeline_section
 from tf2bench.report.sections.runs import (
     appendix_section,
     device_section,
@@ -30,6 +25,9 @@ from tf2bench.report.sections.runs import (
     other_section,
     sources_section,
 )
+from tf2bench.report.sections.saving import saving_section
+from tf2bench.report.sections.styles import styles_section
+from tf2bench.report.sections.training import training_section
 
 __all__ = ["build_document"]
 
