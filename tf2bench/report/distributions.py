@@ -33,7 +33,8 @@ def _unit(seconds: float) -> tuple[float, str]:
 def _nice_ticks(low: float, high: float, log: bool) -> list[float]:
     if log:
         decades = range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
-        ticks = [m * 10.0**d for d in decades for m in (1, 2, 5)]
+        steps = (1, 2, 5) if len(decades) <= 3 else (1,)  # wide axes: decades only
+        ticks = [m * 10.0**d for d in decades for m in steps]
     else:
         raw = (high - low) / 4 or abs(high) or 1.0
         step = 10 ** math.floor(math.log10(raw))
@@ -44,10 +45,12 @@ def _nice_ticks(low: float, high: float, log: bool) -> list[float]:
 
 def panel_axis(samples: list[np.ndarray]) -> tuple[float, float, bool]:
     """(low, high, log) in seconds of a panel's axis: from the lowest sample to the
-    CLIP_QUANTILE of the pooled samples (or the highest median, if that is larger)."""
+    CLIP_QUANTILE of the pooled samples, or past the highest third quartile if that is larger
+    (so every box is whole)."""
     pooled = np.concatenate(samples)
     medians = np.array([np.median(s) for s in samples])
-    high = max(float(np.quantile(pooled, CLIP_QUANTILE)), float(medians.max()))
+    top_box = max(float(np.quantile(s, 0.75)) for s in samples) * 1.05
+    high = max(float(np.quantile(pooled, CLIP_QUANTILE)), top_box)
     low = float(pooled.min())
     log = low > 0 and medians.max() / max(medians.min(), 1e-300) > LOG_AXIS_RANGE
     if not log:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from tf2bench.records.schema import RunResults
 from tf2bench.report.frames import results_frame, source_labels
+from tf2bench.report.history import history_section
 from tf2bench.report.render import Document
 from tf2bench.report.sections.distribute import distribute_section
 from tf2bench.report.sections.execution import cold_section, execution_section, retracing_section
@@ -55,6 +56,10 @@ def build_document(runs: Sequence[RunResults], title: str = "tf2bench report") -
     frame = results_frame(runs, labels)
     multi = len(runs) > 1
     sections, summary = [inputs_section(runs, labels)], []
+    history = history_section(runs)
+    if history is not None:  # many runs of one environment: the history is the answer
+        sections.append(history[0])
+        summary += history[1]
     for builder in SECTION_BUILDERS:
         result = builder(frame, multi)
         if result is not None:

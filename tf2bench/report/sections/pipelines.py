@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from tf2bench.records.families import family
 from tf2bench.records.stats import ratio_of_medians_ci
 from tf2bench.report import analysis, plots
-from tf2bench.report.axes import legend_below, log_axis
+from tf2bench.report.axes import fixed_margins, label_inches, legend_at_bottom, log_axis
 from tf2bench.report.formatting import (
     NOISY_MARK,
     fmt_percent,
@@ -113,7 +113,7 @@ def stage_figure(effects: pd.DataFrame) -> Figure:
             effects["stage"], effects["base"], effects["source"], effects["device"], strict=True
         )
     ]
-    figure = Figure(figsize=(9, 0.22 * len(effects) + 1.6), layout="constrained")
+    figure = Figure(figsize=(9, 0.22 * len(effects) + 1.7))
     ax = figure.subplots()
     y = np.arange(len(effects))
     ratio = effects["ratio"].to_numpy(dtype=float)
@@ -147,7 +147,8 @@ def stage_figure(effects: pd.DataFrame) -> Figure:
         fontsize=10,
     )
     ax.grid(axis="x", which="both", alpha=0.3)
-    legend_below(figure, [ax])
+    fixed_margins(figure, left=label_inches(labels), bottom=1.0, top=0.4)
+    legend_at_bottom(figure, [ax], ncols=2)
     return figure
 
 

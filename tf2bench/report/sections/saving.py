@@ -8,7 +8,13 @@ from matplotlib.figure import Figure
 
 from tf2bench.records.families import family
 from tf2bench.report import analysis
-from tf2bench.report.axes import legend_below, log_axis, time_scale
+from tf2bench.report.axes import (
+    fixed_margins,
+    label_inches,
+    legend_at_bottom,
+    log_axis,
+    time_scale,
+)
 from tf2bench.report.formatting import fmt_bytes, fmt_ratio, fmt_time, fmt_value
 from tf2bench.report.render import Plot, Section, Table
 from tf2bench.report.sections.common import (
@@ -68,7 +74,7 @@ def saving_figure(saving: pd.DataFrame) -> Figure:
     )
     actions = list(dict.fromkeys(rows["action"]))
     counts = [rows.loc[rows["action"] == a, "case"].nunique() for a in actions]
-    figure = Figure(figsize=(9, 0.2 * sum(counts) + 0.9 * len(actions) + 1), layout="constrained")
+    figure = Figure(figsize=(9, 0.2 * sum(counts) + 0.75 * len(actions) + 1.2))
     axes = figure.subplots(len(actions), 1, squeeze=False, height_ratios=counts).ravel()
     for ax, action in zip(axes, actions, strict=True):
         part = rows[rows["action"] == action]
@@ -96,10 +102,15 @@ def saving_figure(saving: pd.DataFrame) -> Figure:
         ax.set_xlabel(f"time per {action} ({unit}, log)")
         ax.set_title(f"{action}: by format", fontsize=9, loc="left")
         ax.grid(axis="x", which="both", alpha=0.3)
-    figure.suptitle(
-        "Saving and serving: time per call by format (dots: median; bars: quartiles)", fontsize=10
+    fixed_margins(
+        figure,
+        left=label_inches(rows["case"]),
+        bottom=1.0,
+        top=0.75,
+        title=("Saving and serving: time per call by format (dots: median; bars: quartiles)"),
+        gap=0.75,
     )
-    legend_below(figure, list(axes), ncols=4)
+    legend_at_bottom(figure, list(axes), ncols=4)
     return figure
 
 

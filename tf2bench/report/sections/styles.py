@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from tf2bench.records.families import family
 from tf2bench.records.stats import geometric_mean
 from tf2bench.report.analysis import STYLE_ORDER, order_like, paired_rows, ratio_columns
-from tf2bench.report.axes import legend_below, log_axis
+from tf2bench.report.axes import fixed_margins, label_inches, legend_at_bottom, log_axis
 from tf2bench.report.formatting import NOISY_MARK, fmt_ratio, fmt_ratio_ci, fmt_time, fmt_value
 from tf2bench.report.frames import column
 from tf2bench.report.render import Plot, Section, Table
@@ -120,7 +120,7 @@ def style_overhead_figure(ratios: pd.DataFrame) -> Figure:
     rows = ratios.assign(case=_case(ratios, multi))
     ops = order_like(rows["op"], OP_ORDER)
     counts = [rows.loc[rows["op"] == op, "case"].nunique() for op in ops]
-    figure = Figure(figsize=(9, 0.19 * sum(counts) + 0.55 * len(ops) + 1.2), layout="constrained")
+    figure = Figure(figsize=(9, 0.19 * sum(counts) + 0.35 * len(ops) + 1.4))
     axes = figure.subplots(len(ops), 1, sharex=True, squeeze=False, height_ratios=counts).ravel()
     styles = order_like(rows["style"], STYLE_ORDER)
     step = 0.6 / max(len(styles), 1)
@@ -158,12 +158,18 @@ def style_overhead_figure(ratios: pd.DataFrame) -> Figure:
     axes[-1].set_xlim(low, high)
     log_axis(axes[-1], "x")
     axes[-1].set_xlabel(f"time relative to the {BASELINE_STYLE} model (×, log; right = slower)")
-    figure.suptitle(
-        f"Model-style overhead: each style's time / the {BASELINE_STYLE} model's "
-        "(dots: ratio of medians; bars: 95% bootstrap interval)",
-        fontsize=10,
+    fixed_margins(
+        figure,
+        left=label_inches(rows["case"]),
+        bottom=0.95,
+        top=0.75,
+        title=(
+            f"Model-style overhead: each style's time / the {BASELINE_STYLE} model's "
+            "(dots: ratio of medians; bars: 95% bootstrap interval)"
+        ),
+        gap=0.35,
     )
-    legend_below(figure, list(axes[:1]), ncols=4)
+    legend_at_bottom(figure, list(axes[:1]), ncols=4)
     return figure
 
 
