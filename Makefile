@@ -1,4 +1,5 @@
-# `make bench` measures and reports; `make test` runs the tests. Both create .venv on first use.
+# `make bench` measures and reports; `make compare BASE=<rev>` compares a revision with HEAD;
+# `make test` runs the tests. All create .venv on first use.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -7,19 +8,37 @@ RESULTS ?= results
 STAMP := $(VENV)/.tf2bench-installed
 RUN_ID := $(shell date -u +%Y%m%dT%H%M%SZ)
 
-.PHONY: bench bench-threads test report-check clean
+# Fresh pytest processes per run (empty: the preset's default, see `tf2bench run --help`).
+PROCESSES ?=
+PROCESS_ARGS := $(if $(PROCESSES),--processes $(PROCESSES))
 
-$(STAMP): pyproject.toml
+.PHONY: bench bench-threads compare test report-check lock clean
+
+# Installs exactly the versions in requirements.lock (hash-checked), then tf2bench itself without
+# resolving anything, so two machines or two days measure the same TensorFlow, Keras and numpy.
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-# Every run keeps its own JSON; latest.json is a copy of the newest one.
+# Refreshes requirements.lock from pyproject.toml (newest versions allowed by its ranges) for
+# CPython 3.11 on x86-64 Linux; review the diff, then `make test`.
+LOCK_PYTHON ?= 3.11
+LOCK_PLATFORM ?= x86_64-manylinux_2_28
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/python -m uv pip compile pyproject.toml --extra dev --extra keras2 --generate-hashes --upgrade \
+		--python-version $(LOCK_PYTHON) --python-platform $(LOCK_PLATFORM) -o requirements.lock
+
+# Every run keeps its own JSON (N processes merged; also saved in .benchmarks/ with raw data);
+# latest.json is a copy of the newest one.
 bench: $(STAMP)
 	mkdir -p $(RESULTS)
-	TF2BENCH_PRESET=$(PRESET) $(BIN)/python -m pytest benchmarks --benchmark-only \
-		--benchmark-json=$(RESULTS)/run-$(RUN_ID).json $(PYTEST_ARGS)
+	$(BIN)/tf2bench run --preset $(PRESET) $(PROCESS_ARGS) \
+		--out $(RESULTS)/run-$(RUN_ID).json -- $(PYTEST_ARGS)
 	cp $(RESULTS)/run-$(RUN_ID).json $(RESULTS)/latest.json
 	$(BIN)/tf2bench report $(RESULTS)/latest.json --out $(RESULTS)/report
 
@@ -34,6 +53,14 @@ bench-threads: $(STAMP)
 			--benchmark-json=$(RESULTS)/threads-$$threads-$(RUN_ID).json $(PYTEST_ARGS) || exit 1; \
 	done
 
+# BASE against HEAD (a clean checkout), alternating processes; quick unless PRESET is given.
+HEAD_REV ?= HEAD
+compare: $(STAMP)
+	@test -n "$(BASE)" || { echo "make compare: expected BASE=<git revision>" >&2; exit 2; }
+	$(BIN)/tf2bench ab $(BASE) $(HEAD_REV) $(PROCESS_ARGS) \
+		--preset $(if $(filter file,$(origin PRESET)),quick,$(PRESET)) \
+		--out $(RESULTS)/ab-$(RUN_ID) -- $(PYTEST_ARGS)
+
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -43,4 +70,5 @@ report-check: $(STAMP)
 		$(BIN)/tf2bench report reports/reference.json.gz --out "$$tmp/report"
 
 clean:
-	rm -rf $(VENV) .pytest_cache .benchmarks
+	rm -rf $(VENV) .pytest_cache .benchmarks .tf2bench-cache
+	git worktree prune

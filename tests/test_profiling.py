@@ -15,7 +15,8 @@ from tensorboard.backend.event_processing.event_file_loader import (  # noqa: E4
 )
 
 from tf2bench.errors import OutputError, ProfilerBusyError, UsageError  # noqa: E402
-from tf2bench.harness.profiling import (  # noqa: E402
+from tf2bench.records.schema import BenchRecord  # noqa: E402
+from tf2bench.tensorboard.profiling import (  # noqa: E402
     MAX_STEPS,
     ProfileHook,
     ProfilerSettings,
@@ -25,7 +26,6 @@ from tf2bench.harness.profiling import (  # noqa: E402
     profile_call,
     run_folder_name,
 )
-from tf2bench.records.schema import BenchRecord  # noqa: E402
 
 
 @tf.function

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tf2bench.errors import RecordError, UsageError
@@ -14,6 +16,8 @@ from tf2bench.records.schema import (
     fingerprint_id,
     load_results,
 )
+
+DATA = Path(__file__).parent / "data"
 
 
 def benchmark_entry(name="test_step[cpu-mlp_train-eager-32]", **record):
@@ -109,3 +113,37 @@ def test_foreign_benchmarks_are_counted_not_read(tmp_path):
     foreign = {"name": "other", "stats": {"median": 1.0}, "extra_info": {}}
     results = load_results(write(tmp_path, {"benchmarks": [benchmark_entry(), foreign]}))
     assert len(results.benchmarks) == 1 and results.skipped_foreign == 1
+
+
+def test_v2_record_reads_per_process_samples():
+    results = load_results(DATA / "v2_processes.json")
+    (bench,) = results.benchmarks
+    assert bench.processes == 3
+    assert [p.tolist() for p in bench.process_samples] == [
+        [0.0010, 0.0011, 0.0012],
+        [0.0020, 0.0021],
+        [0.0015, 0.0016, 0.0014, 0.0015],
+    ]
+    assert bench.samples == tuple(np.concatenate(bench.process_samples))
+
+
+def test_v1_record_reads_as_one_process(tmp_path):
+    entry = benchmark_entry()
+    entry["extra_info"][BLOCK_KEY]["schema_version"] = 1
+    (bench,) = load_results(write(tmp_path, {"benchmarks": [entry]})).benchmarks
+    assert bench.processes == 1 and bench.process_samples[0].tolist() == [0.4, 0.5, 0.6]
+
+
+def test_v1_record_without_samples_has_no_processes(tmp_path):
+    entry = benchmark_entry()
+    del entry["stats"]["data"]
+    (bench,) = load_results(write(tmp_path, {"benchmarks": [entry]})).benchmarks
+    assert bench.process_samples == () and bench.processes == 0
+
+
+@pytest.mark.parametrize("processes", ["x", [{"data": ["a"]}], [{"index": 0}]])
+def test_malformed_processes_give_one_line_errors(tmp_path, processes):
+    entry = benchmark_entry()
+    entry["extra_info"][BLOCK_KEY]["processes"] = processes
+    with pytest.raises(RecordError, match="tf2bench processes"):
+        load_results(write(tmp_path, {"benchmarks": [entry]}))

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tf2bench.summaries import HPARAMS, SCALAR_PREFIX, SCALARS
+from tf2bench.tensorboard.summaries import HPARAMS, SCALAR_PREFIX, SCALARS
 
 pytest.importorskip("tensorflow")
 pytest.importorskip("tensorboard_plugin_profile")

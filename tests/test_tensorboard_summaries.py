@@ -10,7 +10,7 @@ import pytest
 
 from tf2bench.cli import main
 from tf2bench.records.schema import BLOCK_KEY, BenchRecord, parse_results
-from tf2bench.summaries import HPARAMS, SCALAR_PREFIX, SCALARS, sessions_of
+from tf2bench.tensorboard.summaries import HPARAMS, SCALAR_PREFIX, SCALARS, sessions_of
 
 RECORDS = {
     "test_step[cpu-mlp_train-eager-32]": BenchRecord(

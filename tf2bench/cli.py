@@ -19,6 +19,8 @@ COMMAND_MODULES = (
     "tf2bench.commands.summaries",
     "tf2bench.commands.report",
     "tf2bench.commands.compare",
+    "tf2bench.commands.run",
+    "tf2bench.commands.ab",
 )
 
 EXIT_USAGE = 2

@@ -8,6 +8,8 @@ configuration before distribution benchmarks can set logical devices.
 from __future__ import annotations
 
 import os
+from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
@@ -71,12 +73,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         f"profile a few steps into DIR/<family>/<benchmark> for TensorBoard "
         f"(default: ${PROFILE_ENV}; off when unset)",
     )
-    for tracer, default, levels in (("host", 2, "1-3"), ("python", 0, "0-1"), ("device", 1, "0-1")):
+    from tf2bench.tensorboard.profiling import tracer_options
+
+    for tracer, field, default, levels in tracer_options():
         group.addoption(
             f"--tf2bench-profile-{tracer}-tracer",
             type=int,
             default=default,
-            help=f"profiler {tracer}_tracer_level, {levels} (default: {default})",
+            help=f"profiler {field}, {min(levels)}-{max(levels)} (default: {default})",
         )
     group.addoption(
         "--tf2bench-summaries",
@@ -132,16 +136,17 @@ def _configure_tensorboard(config: pytest.Config) -> None:
     summaries_dir = config.getoption("tf2bench_summaries")
     config._tf2bench_profile_hook = config._tf2bench_summaries = None
     if profile_dir:
-        from tf2bench.harness.profiling import ProfileHook, ProfilerSettings
+        from tf2bench.tensorboard.profiling import ProfileHook, ProfilerSettings, tracer_options
 
         settings = ProfilerSettings(
-            host_tracer_level=config.getoption("tf2bench_profile_host_tracer"),
-            python_tracer_level=config.getoption("tf2bench_profile_python_tracer"),
-            device_tracer_level=config.getoption("tf2bench_profile_device_tracer"),
+            **{
+                field: config.getoption(f"tf2bench_profile_{tracer}_tracer")
+                for tracer, field, _, _ in tracer_options()
+            }
         )
         config._tf2bench_profile_hook = ProfileHook(profile_dir, settings)
     if summaries_dir:
-        from tf2bench.harness.profiling import prepare_logdir
+        from tf2bench.tensorboard.profiling import prepare_logdir
 
         config._tf2bench_summaries = prepare_logdir(summaries_dir, what="summaries")
 
@@ -209,9 +214,46 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     # A plain hook runs after pytest-benchmark's hookwrapper has finished its benchmarks.
     logdir = getattr(session.config, "_tf2bench_summaries", None)
     if logdir is not None:
-        from tf2bench.summaries import write_pytest_summaries
+        session.config._tf2bench_summaries_line = _write_run_summaries(session.config, logdir)
 
-        session.config._tf2bench_summaries_line = write_pytest_summaries(session.config, logdir)
+
+def _write_run_summaries(config: pytest.Config, logdir: Path) -> str:
+    """Writes the benchmarks of a finished pytest run (`--tf2bench-summaries`); never raises.
+
+    Builds the document pytest-benchmark would write with --benchmark-json, through its own
+    hooks (generate_json, then update_json as pytest-benchmark does), so the summaries match
+    the JSON whether or not the run saved one.
+
+    Returns:
+        One line for the terminal saying what was written, or why nothing was.
+    """
+    session = getattr(config, "_benchmarksession", None)
+    benchmarks = [bench for bench in getattr(session, "benchmarks", []) if bench]
+    if not benchmarks:
+        return f"no measured benchmarks, no summaries written to {logdir}"
+    from tf2bench.records.schema import parse_results
+    from tf2bench.tensorboard.writer import write_summaries
+
+    try:
+        document = config.hook.pytest_benchmark_generate_json(
+            config=config,
+            benchmarks=benchmarks,
+            include_data=False,
+            machine_info=session.get_machine_info(),
+            commit_info={},
+        )
+        config.hook.pytest_benchmark_update_json(
+            config=config, benchmarks=benchmarks, output_json=document
+        )
+        results = parse_results(document, where="this pytest run")
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+        report = write_summaries([results], logdir, labels=[f"pytest-{stamp}"])
+    except Tf2benchError as error:
+        return f"no summaries written: {error}"
+    return (
+        f"wrote {report.sessions} HParams session(s) to {report.logdir / report.labels[0]}; "
+        f"open with: tensorboard --logdir {report.logdir}"
+    )
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:

@@ -35,13 +35,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--logdir", required=True, metavar="DIR", help="TensorBoard logdir")
     parser.add_argument("--preset", help="tf2bench preset the node id belongs to")
-    for tracer, default, levels in (("host", 2, "1-3"), ("python", 0, "0-1"), ("device", 1, "0-1")):
+    from tf2bench.tensorboard.profiling import tracer_options
+
+    for tracer, field, default, levels in tracer_options():
         parser.add_argument(
             f"--{tracer}-tracer-level",
             type=int,
             metavar="N",
             default=default,
-            help=f"profiler {tracer}_tracer_level, {levels} (default: {default})",
+            help=f"profiler {field}, {min(levels)}-{max(levels)} (default: {default})",
         )
     parser.add_argument(
         "--pytest",
@@ -56,12 +58,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tf2bench.errors import MeasurementError, UsageError
-    from tf2bench.harness.profiling import SIDECAR_PREFIX, ProfilerSettings, prepare_logdir
+    from tf2bench.tensorboard.paths import prepare_logdir
+    from tf2bench.tensorboard.profiling import SIDECAR_PREFIX, ProfilerSettings, tracer_options
 
     settings = ProfilerSettings(
-        host_tracer_level=args.host_tracer_level,
-        python_tracer_level=args.python_tracer_level,
-        device_tracer_level=args.device_tracer_level,
+        **{field: getattr(args, field) for _, field, _, _ in tracer_options()}
     )
     path_part = args.benchmark_id.split("::", 1)[0]
     if "::" not in args.benchmark_id or not Path(path_part).is_file():
@@ -74,9 +75,10 @@ def run(args: argparse.Namespace) -> int:
     command = [
         sys.executable, "-m", "pytest", args.benchmark_id, "--benchmark-only",
         f"--tf2bench-profile={logdir}",
-        f"--tf2bench-profile-host-tracer={settings.host_tracer_level}",
-        f"--tf2bench-profile-python-tracer={settings.python_tracer_level}",
-        f"--tf2bench-profile-device-tracer={settings.device_tracer_level}",
+        *(
+            f"--tf2bench-profile-{tracer}-tracer={getattr(settings, field)}"
+            for tracer, field, _, _ in tracer_options()
+        ),
         "-p", "no:cacheprovider", "-q",
         *([f"--tf2bench-preset={args.preset}"] if args.preset else []),
         *args.pytest_args,

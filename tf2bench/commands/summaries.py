@@ -31,8 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tf2bench.errors import UsageError
-    from tf2bench.harness.profiling import prepare_logdir
     from tf2bench.records.schema import load_results
+    from tf2bench.tensorboard.paths import prepare_logdir
 
     if args.label is not None and len(args.label) != len(args.results):
         raise UsageError(
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     prepare_logdir(args.logdir, what="summaries")  # refuse before importing TensorFlow
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # as the pytest plugin does
 
-    from tf2bench.summaries import write_summaries
+    from tf2bench.tensorboard.writer import write_summaries
 
     report = write_summaries(runs, args.logdir, labels=args.label)
     for label, results in zip(report.labels, runs, strict=True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import platform
 import subprocess
@@ -10,7 +11,7 @@ from typing import Any
 
 from tf2bench.presets import active_preset
 
-__all__ = ["ENV_FLAGS", "fingerprint"]
+__all__ = ["ENV_FLAGS", "collect_machine_state", "collect_packages", "fingerprint"]
 
 # Environment variables that change what TensorFlow runs or how fast.
 ENV_FLAGS = (
@@ -124,6 +125,49 @@ def collect_git() -> dict[str, Any]:
     return {"git_commit": commit, "git_commit_date": date}
 
 
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def collect_machine_state(proc: Path = Path("/proc"), sys_: Path = Path("/sys")) -> dict[str, Any]:
+    """What pyperf records about the machine's state; a field is None where it is unreadable."""
+    loadavg = (_read(proc / "loadavg") or "").split()
+    stat = {
+        parts[0]: parts[1]
+        for parts in (line.split() for line in (_read(proc / "stat") or "").splitlines())
+        if len(parts) > 1
+    }
+    cpu = sys_ / "devices/system/cpu"
+    no_turbo = _read(cpu / "intel_pstate/no_turbo")
+    boost = _read(cpu / "cpufreq/boost")
+    turbo = {"0": True, "1": False}.get(no_turbo or "") if no_turbo else None
+    if turbo is None and boost:
+        turbo = {"1": True, "0": False}.get(boost)
+    aslr = _read(proc / "sys/kernel/randomize_va_space")
+    return {
+        "load_avg": [float(value) for value in loadavg[:3]] if len(loadavg) >= 3 else None,
+        "cpu_governor": _read(cpu / "cpu0/cpufreq/scaling_governor"),
+        "turbo": turbo,
+        # /proc/stat counts this process too.
+        "runnable": int(stat["procs_running"]) if stat.get("procs_running", "").isdigit() else None,
+        "aslr": {"0": "off", "1": "partial", "2": "full"}.get(aslr or "", aslr),
+        "boot_time": int(stat["btime"]) if stat.get("btime", "").isdigit() else None,
+    }
+
+
+def collect_packages() -> dict[str, str]:
+    """{name: version} of every installed distribution, sorted by name."""
+    packages = {}
+    for dist in importlib.metadata.distributions():
+        name = dist.metadata["Name"]
+        if name:
+            packages[name] = dist.version
+    return dict(sorted(packages.items(), key=lambda item: item[0].lower()))
+
+
 def fingerprint() -> dict[str, Any]:
     """Everything that changes what a benchmark measures, as plain JSON-able data."""
     return {
@@ -133,4 +177,6 @@ def fingerprint() -> dict[str, Any]:
         **collect_python(),
         **collect_git(),
         "preset": active_preset(),
+        "machine_state": collect_machine_state(),
+        "packages": collect_packages(),
     }

@@ -1,6 +1,8 @@
-"""Local MultiWorkerMirroredStrategy workers on 127.0.0.1: start, drive round by round, always stop.
+"""Local MultiWorkerMirroredStrategy workers on a private loopback: start, drive, always stop.
 
-    parent (the benchmark)                    worker i (python -m tf2bench.harness.workers)
+The supervisor side; the worker side is `tf2bench.workloads.worker_main`.
+
+    parent (the benchmark)                    worker i (python -m tf2bench.workloads.worker_main)
     free ports, TF_CONFIG per worker  ----->  builds the strategy and the step, says ready
     "run"  (one line on stdin)        ----->  runs steps_per_round synchronised steps
     waits for every worker's reply    <-----  {"event": "done", "loss": ..., "tracing_count": ...}
@@ -14,7 +16,6 @@ worker process behind.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import os
@@ -31,12 +32,21 @@ from collections.abc import Sequence
 from typing import Any
 
 from tf2bench.errors import MeasurementError
+from tf2bench.harness.netns import LoopbackNamespace
 
-__all__ = ["TAG", "LocalCluster", "free_ports", "tf_config", "worker_command", "worker_env"]
+__all__ = [
+    "MAX_MESSAGE_CHARS",
+    "TAG",
+    "LocalCluster",
+    "free_ports",
+    "tf_config",
+    "worker_command",
+    "worker_env",
+]
 
 TAG = "tf2bench-worker "
 LOCALHOST = "127.0.0.1"
-_STDERR_TAIL_CHARS = 400
+MAX_MESSAGE_CHARS = 400  # of a stderr tail or a worker's error message
 _SETTLE_S = 1.0
 _EOF = object()
 # absl's INFO/WARNING lines (I0000 00:00:... file.cc:1] ...) and its pre-init notice.
@@ -61,9 +71,9 @@ def tf_config(ports: Sequence[int], index: int) -> str:
 def worker_command(
     network: str, global_batch: int, steps_per_round: int, *, threads: str = "all"
 ) -> list[str]:
-    """The command line of a real worker process (see `main`)."""
+    """The command line of a real worker process (see `tf2bench.workloads.worker_main`)."""
     return [
-        sys.executable, "-m", "tf2bench.harness.workers",
+        sys.executable, "-m", "tf2bench.workloads.worker_main",
         f"--network={network}", f"--global-batch={global_batch}",
         f"--steps-per-round={steps_per_round}", f"--threads={threads}",
     ]  # fmt: skip
@@ -116,7 +126,7 @@ class _Worker:
             for line in self.stderr_file.read().splitlines()
             if line.strip() and not _ABSL_LOG_LINE.match(line)
         ]
-        return " | ".join(lines)[-_STDERR_TAIL_CHARS:] or "(nothing but log lines)"
+        return " | ".join(lines)[-MAX_MESSAGE_CHARS:] or "(nothing but log lines)"
 
     def stop(self, grace_s: float) -> None:
         """Closes its stdin (a polite quit), then terminates, then kills it; always reaps it."""
@@ -167,6 +177,7 @@ class LocalCluster:
         self._replies: queue.Queue[tuple[int, Any]] = queue.Queue()
         self.last_tracing_count = 0
         self._scratch: tempfile.TemporaryDirectory[str] | None = None
+        self._netns: LoopbackNamespace | None = None
 
     @property
     def pids(self) -> list[int]:
@@ -182,9 +193,13 @@ class LocalCluster:
     def start(self) -> None:
         """Starts every worker and waits until all are ready (bounded by start_timeout_s)."""
         ports = free_ports(self.workers)
+        # Every worker joins one loopback-only network namespace (see netns.py).
+        self._netns = LoopbackNamespace()
         # A killed worker cannot clean up AutoGraph's generated files; its TMPDIR is ours.
         self._scratch = tempfile.TemporaryDirectory(prefix="tf2bench-workers-")
         try:
+            self._netns.start()
+            command = self._netns.wrap(self.command)
             for index in range(self.workers):
                 env = {
                     **os.environ,
@@ -193,7 +208,7 @@ class LocalCluster:
                     "TMPDIR": self._scratch.name,
                 }
                 env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-                self._workers.append(_Worker(index, self.command, env, self._replies))
+                self._workers.append(_Worker(index, command, env, self._replies))
             self._collect("ready", self.start_timeout_s, "to start")
         except BaseException:
             self.close()
@@ -224,6 +239,9 @@ class LocalCluster:
             worker.send("quit")
         for worker in workers:
             worker.stop(self.grace_s)
+        if self._netns is not None:
+            self._netns.close()
+            self._netns = None
         if self._scratch is not None:
             self._scratch.cleanup()
             self._scratch = None
@@ -291,69 +309,3 @@ def _succeeded(reply: Any, event: str) -> bool:
 def worker_env(kind: str, index: int) -> dict[str, str]:
     """Extra environment of worker `index` on `kind`: one GPU each, or the CPU."""
     return {"CUDA_VISIBLE_DEVICES": str(index) if kind == "gpu" else "-1"}
-
-
-# ---- the worker side ------------------------------------------------------------------------
-
-
-def _reply(**payload: Any) -> None:
-    sys.stdout.write(TAG + json.dumps(payload) + "\n")
-    sys.stdout.flush()
-
-
-def _exit_with_parent(parent_pid: int) -> None:
-    """Ends this worker when the parent dies, even while a collective op blocks the main thread."""
-    while os.getppid() == parent_pid:
-        time.sleep(1.0)
-    os._exit(3)
-
-
-def _one_line(error: Exception) -> str:
-    """An error on one line, without the Python trace TensorFlow puts inside op errors."""
-    lines = [line.strip() for line in str(error).splitlines()]
-    kept = [
-        line
-        for line in lines
-        if line and not line.startswith(("File ", "Detected at node", "[[{{node"))
-    ]
-    return f"{type(error).__name__}: {' '.join(kept)}"
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """A worker: builds the multi_worker step, then runs one round per 'run' line on stdin."""
-    parser = argparse.ArgumentParser(prog="tf2bench-worker")
-    parser.add_argument("--network", default="mlp")
-    parser.add_argument("--global-batch", type=int, default=64)
-    parser.add_argument("--steps-per-round", type=int, default=10)
-    parser.add_argument("--threads", default="all")
-    args = parser.parse_args(argv)
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
-    try:
-        from tf2bench.harness.runtime import apply_threads
-
-        apply_threads(args.threads)
-        from tf2bench.workloads.distribute import DistributeSpec, build_distributed_step
-
-        workers = len(json.loads(os.environ["TF_CONFIG"])["cluster"]["worker"])
-        spec = DistributeSpec(
-            args.network, "multi_worker", replicas=workers, global_batch=args.global_batch,
-            steps_per_round=args.steps_per_round,
-        )  # fmt: skip
-        step = build_distributed_step(spec)
-        _reply(event="ready", replicas=step.replicas)
-        for line in iter(sys.stdin.readline, ""):
-            command = line.strip()
-            if command == "quit":
-                break
-            if command == "run":
-                loss = float(step())
-                tracing_count = int(step.fn.experimental_get_tracing_count())
-                _reply(event="done", loss=loss, tracing_count=tracing_count)
-    except Exception as error:  # noqa: BLE001 - reported to the parent as one line
-        _reply(event="error", message=_one_line(error)[:_STDERR_TAIL_CHARS])
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

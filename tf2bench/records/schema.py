@@ -33,6 +33,10 @@ Schema history:
     1: first version (family, workload, mode, style, device, batch_size, items_per_round,
        item_unit, first_call_s, warmup_calls, warmup_s, tracing_count, retraces, preset,
        throughput_per_s, metrics, params).
+    2: `processes`: a list of {"index", "data" (seconds), "first_call_s", "warmup_calls"}, one
+       per fresh process that measured the benchmark; `stats.data` is their samples
+       concatenated in process order. A v1 record (or a v2 one without `processes`) reads as
+       one process whose data is `stats.data`.
 """
 
 from __future__ import annotations
@@ -43,6 +47,8 @@ import math
 import os
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+import numpy as np
 
 from tf2bench.errors import RecordError, UsageError
 from tf2bench.records.families import FAMILIES
@@ -61,8 +67,8 @@ __all__ = [
     "parse_results",
 ]
 
-SCHEMA_VERSION = 1
-SUPPORTED_VERSIONS = (1,)
+SCHEMA_VERSION = 2
+SUPPORTED_VERSIONS = (1, 2)
 BLOCK_KEY = "tf2bench"
 
 # Family-specific numbers live in BenchRecord.metrics under these names (units in the name).
@@ -179,6 +185,13 @@ class BenchmarkResult:
     stats: dict[str, float]
     samples: tuple[float, ...] | None
     record: BenchRecord
+    # Raw samples (seconds) of each process that measured the benchmark, in process order;
+    # empty when the file kept no raw samples.
+    process_samples: tuple[np.ndarray, ...] = field(default=(), compare=False)
+
+    @property
+    def processes(self) -> int:
+        return len(self.process_samples)
 
     @property
     def median_s(self) -> float:
@@ -256,6 +269,7 @@ def parse_results(document: Any, *, where: str) -> RunResults:
         if isinstance(raw, list) and not all(_is_number(value) for value in raw):
             raise RecordError(f"{where}: benchmark {name} has non-numeric values in stats.data")
         samples = tuple(float(value) for value in raw) if isinstance(raw, list) and raw else None
+        process_samples = _process_samples(block.get("processes"), samples, f"{where}: {name}")
         benchmarks.append(
             BenchmarkResult(
                 name=name,
@@ -265,6 +279,7 @@ def parse_results(document: Any, *, where: str) -> RunResults:
                 stats={key: value for key, value in stats.items() if _is_number(value)},
                 samples=samples,
                 record=BenchRecord.from_extra_info(block, where=f"{where}: {name}"),
+                process_samples=process_samples,
             )
         )
     if not benchmarks:
@@ -285,6 +300,26 @@ def parse_results(document: Any, *, where: str) -> RunResults:
         datetime=document.get("datetime"),
         skipped_foreign=foreign,
     )
+
+
+def _process_samples(
+    processes: Any, samples: tuple[float, ...] | None, where: str
+) -> tuple[np.ndarray, ...]:
+    """Each process's raw samples; a record without `processes` is one process of stats.data."""
+    if processes is None:
+        return (np.asarray(samples, dtype=float),) if samples else ()
+    if not isinstance(processes, list):
+        raise RecordError(f"{where}: tf2bench processes must be a list, received {processes!r}")
+    arrays = []
+    for index, process in enumerate(processes):
+        data = process.get("data") if isinstance(process, dict) else None
+        if not isinstance(data, list) or not all(_is_number(value) for value in data):
+            raise RecordError(
+                f"{where}: tf2bench processes[{index}] must hold a 'data' list of numbers"
+            )
+        if data:
+            arrays.append(np.asarray(data, dtype=float))
+    return tuple(arrays)
 
 
 def _is_number(value: Any) -> bool:

@@ -11,10 +11,21 @@ medians from that exact distribution with a seeded generator (for even n, the tw
 statistics share one uniform draw, a comonotone approximation of their joint law); the ratio's
 percentile interval then follows as usual. `tests/test_stats.py` checks it against
 `scipy.stats.bootstrap` on the same samples.
+
+Between processes. A run may measure a benchmark in several fresh processes; each process has
+its own level (what ran before it, memory layout, tracing), so samples of one process are not
+independent draws of the benchmark. `median_ci` is a hierarchical bootstrap: resample the
+processes with replacement, then each chosen process's samples (through the exact median
+distribution above), and take the mean of the per-process medians. A percentile bootstrap over
+few clusters is too narrow (its variance lacks the (P - 1) / P and Student-t corrections), so the
+deviations from the estimate are widened by sqrt(P / (P - 1)) * t(P - 1) / z, Hesterberg's
+"expanded percentile" interval; `tests/test_stats_hierarchical.py` checks its coverage. With one
+process the interval is the one-level bootstrap of that process and covers that process only.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +36,17 @@ from scipy import stats as scipy_stats
 
 __all__ = [
     "BOOTSTRAP_RESAMPLES",
+    "DISAGREE_ALPHA",
+    "DISAGREE_EFFECT_FLOOR",
+    "NOISE_WIDTH_THRESHOLD",
+    "HIERARCHICAL_RESAMPLES",
+    "Disagreement",
+    "MedianCI",
+    "hierarchical_draws",
+    "median_ci",
+    "process_medians",
+    "processes_disagree",
+    "ratio_ci",
     "BOOTSTRAP_SEED",
     "CONFIDENCE",
     "IQR_NOISE_THRESHOLD",
@@ -46,6 +68,16 @@ IQR_NOISE_THRESHOLD = 0.10
 BOOTSTRAP_RESAMPLES = 10_000
 BOOTSTRAP_SEED = 20261128
 CONFIDENCE = 0.95
+# Hierarchical bootstrap draws (B x processes medians each): enough for 2.5%/97.5% quantiles.
+HIERARCHICAL_RESAMPLES = 2_000
+# A result whose 95% interval is wider than this fraction of its median is flagged noisy: it
+# cannot resolve a change of the size `tf2bench compare` calls a regression by default.
+NOISE_WIDTH_THRESHOLD = 0.10
+# Processes disagree when a Kruskal-Wallis test of their samples gives p below DISAGREE_ALPHA and
+# their medians spread (max - min) by more than DISAGREE_EFFECT_FLOOR of the overall median; the
+# floor keeps the test, which finds any difference with thousands of samples, to ones that matter.
+DISAGREE_ALPHA = 0.01
+DISAGREE_EFFECT_FLOOR = 0.05
 
 
 @dataclass(frozen=True)
@@ -188,6 +220,163 @@ def min_attainable_p(n_head: int, n_base: int) -> float:
     # 1 / C(n_head + n_base, n_base), in logs: the binomial coefficient overflows a float.
     log_comb = math.lgamma(n_head + n_base + 1) - math.lgamma(n_head + 1) - math.lgamma(n_base + 1)
     return math.exp(-log_comb)
+
+
+@dataclass(frozen=True)
+class MedianCI:
+    """A benchmark's median (seconds) with its interval over `processes` processes.
+
+    With several processes `median` is the mean of the per-process medians and the interval
+    includes the spread between processes; with one it is that process's median and interval.
+    """
+
+    median: float
+    low: float
+    high: float
+    processes: int
+    confidence: float = CONFIDENCE
+
+    @property
+    def one_process(self) -> bool:
+        return self.processes == 1
+
+    @property
+    def relative_width(self) -> float:
+        """Interval width over the median (dimensionless); NaN when either is unknown."""
+        if not (self.median > 0) or not math.isfinite(self.high - self.low):
+            return math.nan
+        return (self.high - self.low) / self.median
+
+    @property
+    def noisy(self) -> bool:
+        width = self.relative_width
+        return math.isfinite(width) and width > NOISE_WIDTH_THRESHOLD
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """Whether a benchmark's processes measured different levels (see DISAGREE_*)."""
+
+    # Kruskal-Wallis over the processes' samples; NaN when untestable or the spread is below
+    # the floor (the test is skipped then: it costs ~1 ms a benchmark and cannot flag).
+    p_value: float
+    spread: float  # (max - min) of the per-process medians over the overall median
+
+    @property
+    def flagged(self) -> bool:
+        return self.p_value < DISAGREE_ALPHA and self.spread > DISAGREE_EFFECT_FLOOR
+
+
+Processes = Sequence[Sequence[float]]
+
+
+def process_medians(processes: Processes) -> np.ndarray:
+    """The median of each process's samples (seconds), processes without samples left out."""
+    return np.array([np.median(p) for p in processes if len(p)], dtype=float)
+
+
+def hierarchical_draws(processes: Processes, draws: int, rng: np.random.Generator) -> np.ndarray:
+    """`draws` bootstrap values of the mean of per-process medians (seconds).
+
+    Each draw resamples the processes with replacement, then draws every chosen process's
+    median from that process's exact bootstrap median distribution; a process chosen twice in
+    one draw gets two independent resamples. Costs draws x processes, not draws x samples.
+    """
+    kept = [np.asarray(p, dtype=float) for p in processes if len(p)]
+    if not kept:
+        raise ValueError("hierarchical_draws() needs at least one process with samples")
+    chosen = rng.integers(len(kept), size=(draws, len(kept)))
+    medians = np.empty(chosen.shape)
+    for index, samples in enumerate(kept):
+        slots = chosen == index
+        medians[slots] = median_bootstrap_draws(samples, int(slots.sum()), rng)
+    return medians.mean(axis=1)
+
+
+@functools.lru_cache(maxsize=64)
+def _expansion(processes: int, confidence: float) -> float:
+    """How much to widen bootstrap deviations over `processes` clusters (Hesterberg 2015)."""
+    tail = 1 - (1 - confidence) / 2
+    t = scipy_stats.t.ppf(tail, processes - 1)
+    return math.sqrt(processes / (processes - 1)) * t / scipy_stats.norm.ppf(tail)
+
+
+def median_ci(
+    processes: Processes,
+    *,
+    confidence: float = CONFIDENCE,
+    resamples: int = HIERARCHICAL_RESAMPLES,
+    seed: int = BOOTSTRAP_SEED,
+) -> MedianCI:
+    """The median with a hierarchical bootstrap interval (see the module docstring).
+
+    Args:
+        processes: each process's raw samples (seconds); processes without samples are ignored.
+
+    Returns:
+        MedianCI in seconds; NaN values when no process has samples.
+    """
+    kept = [p for p in processes if len(p)]
+    if not kept:
+        return MedianCI(math.nan, math.nan, math.nan, 0, confidence)
+    rng = np.random.default_rng(seed)
+    tail = (1 - confidence) / 2
+    if len(kept) == 1:
+        draws = median_bootstrap_draws(kept[0], resamples, rng)
+        low, high = np.quantile(draws, [tail, 1 - tail])
+        return MedianCI(float(np.median(kept[0])), float(low), float(high), 1, confidence)
+    estimate = float(process_medians(kept).mean())
+    deviations = hierarchical_draws(kept, resamples, rng) - estimate
+    low, high = estimate + _expansion(len(kept), confidence) * np.quantile(
+        deviations, [tail, 1 - tail]
+    )
+    return MedianCI(estimate, float(low), float(high), len(kept), confidence)
+
+
+def ratio_ci(
+    numerator: Processes,
+    denominator: Processes,
+    *,
+    confidence: float = CONFIDENCE,
+    resamples: int = HIERARCHICAL_RESAMPLES,
+    seed: int = BOOTSTRAP_SEED,
+) -> RatioCI:
+    """The ratio of two benchmarks' medians with an interval over their processes.
+
+    With at least two processes on both sides the ratio of the hierarchical estimates, with
+    the log-ratio's bootstrap deviations widened for the side with fewer processes; otherwise
+    `ratio_of_medians_ci` on the pooled samples (an interval inside one process).
+
+    Returns:
+        RatioCI (dimensionless).
+    """
+    top = [np.asarray(p, dtype=float) for p in numerator if len(p)]
+    bottom = [np.asarray(p, dtype=float) for p in denominator if len(p)]
+    if len(top) < 2 or len(bottom) < 2:
+        pooled = [np.concatenate(side) if side else None for side in (top, bottom)]
+        return ratio_of_medians_ci(*pooled, confidence=confidence, seed=seed)
+    rng = np.random.default_rng(seed)
+    estimate = process_medians(top).mean() / process_medians(bottom).mean()
+    draws = hierarchical_draws(top, resamples, rng) / hierarchical_draws(bottom, resamples, rng)
+    if not (estimate > 0) or np.any(draws <= 0):
+        return RatioCI(float(estimate), math.nan, math.nan, confidence)
+    tail = (1 - confidence) / 2
+    deviations = np.quantile(np.log(draws / estimate), [tail, 1 - tail])
+    low, high = estimate * np.exp(_expansion(min(len(top), len(bottom)), confidence) * deviations)
+    return RatioCI(float(estimate), float(low), float(high), confidence)
+
+
+def processes_disagree(processes: Processes) -> Disagreement:
+    """Kruskal-Wallis over the processes' samples with an effect-size floor (DISAGREE_*)."""
+    kept = [np.asarray(p, dtype=float) for p in processes if len(p)]
+    if len(kept) < 2:
+        return Disagreement(math.nan, math.nan)
+    medians = process_medians(kept)
+    overall = float(np.median(np.concatenate(kept)))
+    spread = float(np.ptp(medians) / overall) if overall > 0 else math.nan
+    if not spread > DISAGREE_EFFECT_FLOOR:
+        return Disagreement(math.nan, spread)
+    return Disagreement(float(scipy_stats.kruskal(*kept).pvalue), spread)
 
 
 def geometric_mean(values: Sequence[float]) -> float:

@@ -17,17 +17,17 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 import statistics
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from tf2bench.errors import OutputError, ProfilerBusyError, UsageError
 from tf2bench.records.schema import BenchRecord
+from tf2bench.tensorboard.paths import prepare_logdir, run_folder_name
 
 __all__ = [
     "MAX_STEPS",
@@ -35,14 +35,22 @@ __all__ = [
     "ProfileResult",
     "ProfileWarning",
     "ProfilerSettings",
+    "TRACER_LEVELS",
     "concrete_graph",
     "prepare_logdir",
     "profile_call",
     "run_folder_name",
+    "tracer_options",
 ]
 
 MAX_STEPS = 10
 SIDECAR_PREFIX = "tf2bench-profile."
+# ProfilerSettings field -> its valid levels; the plugin's and the CLI's flags come from this.
+TRACER_LEVELS = {
+    "host_tracer_level": (1, 2, 3),
+    "python_tracer_level": (0, 1),
+    "device_tracer_level": (0, 1),
+}
 # Modes whose step is a tf.function with a graph worth showing in the Graphs tab.
 GRAPH_MODES = ("autograph", "xla")
 
@@ -70,12 +78,8 @@ class ProfilerSettings:
     graph: bool = True
 
     def __post_init__(self) -> None:
-        for name, valid in (
-            ("host_tracer_level", (1, 2, 3)),
-            ("python_tracer_level", (0, 1)),
-            ("device_tracer_level", (0, 1)),
-            ("steps", tuple(range(1, MAX_STEPS + 1))),
-        ):
+        choices = {**TRACER_LEVELS, "steps": tuple(range(1, MAX_STEPS + 1))}
+        for name, valid in choices.items():
             value = getattr(self, name)
             if isinstance(value, bool) or value not in valid:
                 raise UsageError(
@@ -93,6 +97,20 @@ class ProfilerSettings:
         )
 
 
+def tracer_options() -> list[tuple[str, str, int, tuple[int, ...]]]:
+    """(tracer, field, default, levels) per tracer field of ProfilerSettings, e.g. ('host', ...)."""
+    return [
+        (
+            field.name.removesuffix("_tracer_level"),
+            field.name,
+            field.default,
+            TRACER_LEVELS[field.name],
+        )
+        for field in fields(ProfilerSettings)
+        if field.name in TRACER_LEVELS
+    ]
+
+
 @dataclass(frozen=True)
 class ProfileResult:
     """One capture: where it went and the step times with and without the profiler (seconds)."""
@@ -108,38 +126,6 @@ class ProfileResult:
     def overhead_ratio(self) -> float:
         """Median step time under the profiler over the median step time without it."""
         return statistics.median(self.profiled_s) / statistics.median(self.unprofiled_s)
-
-
-def run_folder_name(name: str) -> str:
-    """A folder name for a benchmark: 'test_step[cpu-mlp-32]' -> 'test_step.cpu-mlp-32'.
-
-    Keeps letters, digits, '-', '_' and '.', so TensorBoard run names need no URL escaping.
-    """
-    text = re.sub(r"[^A-Za-z0-9._-]+", ".", name.replace("[", ".").replace("]", ""))
-    text = re.sub(r"\.{2,}", ".", text).strip(".")
-    if not text:
-        raise UsageError(f"Received a benchmark name with no usable characters: {name!r}")
-    return text
-
-
-def prepare_logdir(logdir: str | Path, *, what: str = "profiles") -> Path:
-    """Creates `logdir` if needed and checks that files can be created in it.
-
-    Raises:
-        OutputError: one line naming the folder and why it cannot be written.
-    """
-    path = Path(logdir).expanduser()
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / f".tf2bench-write-check-{time.monotonic_ns()}"
-        probe.touch(exist_ok=False)
-        probe.unlink()
-    except OSError as error:
-        reason = error.strerror or error.__class__.__name__
-        raise OutputError(
-            f"cannot write {what} to {str(logdir)!r}: expected a writable folder ({reason})"
-        ) from None
-    return path
 
 
 def concrete_graph(call: Callable[[], Any]) -> Any | None:

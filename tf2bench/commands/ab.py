@@ -1,0 +1,194 @@
+"""`tf2bench ab BASE HEAD`: two git revisions measured alternately on this machine, compared.
+
+Each revision runs from its own worktree with its own (cached) environment; base and head
+processes alternate (b1 h1 b2 h2 ...) so drift in the machine hits both sides equally.
+Exit codes as `compare`: 0 no regression, 1 regression, 2 bad input or failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from itertools import zip_longest
+from pathlib import Path
+
+from tf2bench.harness.processes import say
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    from tf2bench.commands.run import add_selection_options, pass_rest_to_pytest
+
+    parser = subparsers.add_parser(
+        "ab",
+        help="measure two git revisions alternately and compare them (exit 1 on a regression)",
+        description="Checks BASE and HEAD out into worktrees under the cache folder, runs their "
+        "benchmarks in alternating fresh processes, merges each side, and writes "
+        "OUT/base.json, OUT/head.json, OUT/comparison.md, OUT/summary.md (for CI) and "
+        "OUT/report/ (HTML and Markdown with figures). Exit codes: 0 no regression, "
+        "1 regression, 2 bad input or failure. Arguments after -- go to pytest.",
+    )
+    parser.add_argument("base", metavar="BASE", help="baseline revision (any git revision)")
+    parser.add_argument("head", metavar="HEAD", help="candidate revision (HEAD: the checkout)")
+    add_selection_options(parser)
+    parser.add_argument("--out", required=True, metavar="DIR", help="folder to write")
+    parser.add_argument("--threshold", default="10%", help="smallest slowdown that counts")
+    parser.add_argument("--alpha", default="0.01", help="significance level (default: 0.01)")
+    parser.add_argument(
+        "--cache",
+        default=None,
+        metavar="DIR",
+        help="worktrees and venvs (default: .tf2bench-cache in the repository)",
+    )
+    pass_rest_to_pytest(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tf2bench.commands.run import selection_args
+    from tf2bench.harness import revisions
+    from tf2bench.harness.processes import busy_warning, terminate_on_signals
+    from tf2bench.report.compare import parse_alpha, parse_threshold
+
+    preset, processes, pytest_args = selection_args(args)
+    threshold, alpha = parse_threshold(args.threshold), parse_alpha(args.alpha)
+    out = _check_out_dir(Path(args.out))
+    repo = revisions.repo_root(Path.cwd())
+    commits = [revisions.resolve(repo, rev) for rev in (args.base, args.head)]
+    head_commit = revisions.resolve(repo, "HEAD")
+    if head_commit in commits:
+        revisions.check_clean(repo)
+    cache = Path(args.cache) if args.cache else repo / revisions.CACHE_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    labels = {"base": f"base {args.base} ({commits[0][:10]})"}
+    labels["head"] = f"head {args.head} ({commits[1][:10]})"
+    with (
+        terminate_on_signals(),
+        revisions.worktrees(repo, commits, cache) as trees,
+        tempfile.TemporaryDirectory(prefix="tf2bench-ab-") as work,
+    ):
+        sides = _prepare_sides(trees, commits, labels, cache, out)
+        warning = busy_warning()
+        if warning:
+            sys.stderr.write(warning + "\n")
+        say(
+            f"tf2bench ab: {labels['base']} vs {labels['head']}, {preset} preset, "
+            f"{processes} processes per side ({args.process_mode} mode)"
+        )
+        documents = _measure_alternately(sides, processes, args.process_mode, pytest_args, work)
+    return _compare_and_write(documents, out, labels, preset, processes, threshold, alpha)
+
+
+def _check_out_dir(out: Path) -> Path:
+    from tf2bench.errors import OutputError
+
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"Received --out {out}, expected a folder (it is a file)")
+    return out
+
+
+def _prepare_sides(trees, commits, labels, cache, out):
+    from tf2bench.harness import revisions
+    from tf2bench.harness.processes import Tree
+
+    sides = {}
+    for side, commit in zip(("base", "head"), commits, strict=True):
+        log = out / f"{side}.log"
+        log.write_text("", encoding="utf-8")
+        python = revisions.environment_for(trees[commit], labels[side], cache, log)
+        sides[side] = (Tree(trees[commit], python=python, label=side), log)
+    return sides
+
+
+def _measure_alternately(sides, processes, mode, pytest_args, work):
+    from tf2bench.harness.processes import collect_ids, plan_processes, run_process
+    from tf2bench.records.merge import merge_documents
+
+    plans = {
+        side: plan_processes(
+            processes, mode, collect_ids(tree, pytest_args) if mode == "benchmark" else ()
+        )
+        for side, (tree, _) in sides.items()
+    }
+    documents = {side: [] for side in sides}
+    for pair in zip_longest(plans["base"], plans["head"]):
+        for side, process in zip(("base", "head"), pair, strict=True):
+            if process is None:
+                continue
+            tree, log = sides[side]
+            document = run_process(tree, process, pytest_args, Path(work), log)
+            documents[side].append((process.index, document))
+            say(f"{side}: process {len(documents[side])}/{len(plans[side])} done")
+    return {
+        side: merge_documents(pairs, mode=mode, processes=processes)
+        for side, pairs in documents.items()
+    }
+
+
+def _compare_and_write(documents, out, labels, preset, processes, threshold, alpha) -> int:
+    from tf2bench.records.merge import write_json_atomic
+    from tf2bench.records.schema import load_results
+    from tf2bench.report.compare import compare_runs, format_comparison
+    from tf2bench.report.render import write_report
+    from tf2bench.report.sections import build_document
+
+    for side, document in documents.items():
+        write_json_atomic(document, out / f"{side}.json")
+    base, head = load_results(out / "base.json"), load_results(out / "head.json")
+    if base.fingerprint_id != head.fingerprint_id:
+        sys.stderr.write(
+            "tf2bench: warning: the two revisions run in different environments "
+            f"({base.fingerprint_id} vs {head.fingerprint_id}); compared anyway\n"
+        )
+    comparison = compare_runs(base, head, threshold=threshold, alpha=alpha)
+    text = format_comparison(comparison)
+    _write_text(out / "comparison.md", text)
+    title = f"tf2bench ab: {labels['base']} vs {labels['head']}"
+    document = build_document([base, head], title=title)
+    document.summary[:0] = _verdict_lines(comparison)
+    write_report(document, out / "report")
+    summary = _summary(comparison, title, preset, processes)
+    _write_text(out / "summary.md", summary)
+    sys.stdout.write(summary)
+    say(f"wrote {out}/summary.md, comparison.md, base.json, head.json and report/")
+    return comparison.exit_code
+
+
+def _verdict_lines(comparison) -> list[str]:
+    regressions = comparison.regressions
+    if not regressions:
+        return [f"Base vs head: no regression in {len(comparison.changes)} benchmarks."]
+    names = ", ".join(change.name for change in regressions)
+    return [f"Base vs head: {len(regressions)} regression(s): {names}."]
+
+
+def _summary(comparison, title: str, preset: str, processes: int) -> str:
+    """A short Markdown summary for a CI job: the verdict and the changes that matter."""
+    from tf2bench.report.formatting import fmt_time
+
+    lines = [f"## {title}", ""]
+    lines.append(
+        f"{preset} preset, {processes} alternating processes per side, "
+        f"{len(comparison.changes)} benchmarks, geometric mean "
+        f"{comparison.geometric_mean_ratio - 1:+.1%}."
+    )
+    lines += ["", f"**{_verdict_lines(comparison)[0].removeprefix('Base vs head: ')}**", ""]
+    flagged = [c for c in comparison.changes if c.status in ("REGRESSION", "improved")]
+    if flagged:
+        lines += ["| benchmark | base | head | change | status |", "|---|---|---|---|---|"]
+        lines += [
+            f"| `{c.name}` | {fmt_time(c.base_s)} | {fmt_time(c.head_s)} | "
+            f"{c.ratio - 1:+.1%} | {c.status} |"
+            for c in flagged
+        ]
+        lines.append("")
+    lines.append("The full table is in comparison.md and the report in report/report.html.")
+    return "\n".join(lines) + "\n"
+
+
+def _write_text(path: Path, text: str) -> None:
+    temp = path.with_name(f".{path.name}.tmp")
+    temp.write_text(text, encoding="utf-8")
+    temp.replace(path)

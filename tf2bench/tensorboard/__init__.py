@@ -1,0 +1,1 @@
+"""TensorBoard output: run folders (`paths`), results as summaries, profiles of benchmarks."""
