@@ -128,21 +128,21 @@ def partial_runs():
         ),
         "pipeline without limit or metrics": (
             only(family="input_pipeline", workload="pipeline", params={"variant": "v"}),
-            "Input pipelines",
+            "tf.data input pipelines",
         ),
         "consumer without fraction": (
             only(family="input_pipeline", workload="consumer"),
-            "Input pipelines",
+            "tf.data input pipelines",
         ),
         "styles without batch sizes": (
             only(family="model_styles", workload="mlp", style="sequential", params={"op": "build"}),
-            "Model styles",
+            "Model-building styles",
         ),
         "training without params": (only(family="training", workload="mlp"), "Training loops"),
-        "saving without size": (only(family="saving", workload="mlp"), "Saving and serving"),
+        "saving without size": (only(family="saving", workload="mlp"), "Saving and reloading"),
         "distribute without replicas": (
             only(family="distribute", workload="mlp", params={"strategy": "mirrored"}),
-            "Distribution and scaling",
+            "Devices and scale",
         ),
         "an unknown family": (only(family="quantum", workload="qubit"), "Other results"),
         "gpu only": (only(family="execution", workload="w", mode="xla", device="gpu"), "Noisy"),

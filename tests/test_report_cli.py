@@ -138,7 +138,7 @@ def test_an_existing_report_is_replaced_whole_or_not_at_all(tmp_path, monkeypatc
     out = tmp_path / "report"
     render.write_report(build_document([load_results(REFERENCE)]), out)
     before = {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    assert "retracing.png" in before
+    assert "retracing.svg" in before
 
     def disk_full(document):
         raise OSError(28, "No space left on device")
@@ -153,8 +153,8 @@ def test_an_existing_report_is_replaced_whole_or_not_at_all(tmp_path, monkeypatc
     monkeypatch.undo()
     render.write_report(second, out)
     figures = {p.name for p in (out / "figures").iterdir()}
-    assert figures == {f"{plot.name}.png" for plot in second.plots()}  # no stale figures
-    assert "retracing.png" not in figures and "two.json" in (out / "report.md").read_text()
+    assert figures == {f"{plot.name}.svg" for plot in second.plots()}  # no stale figures
+    assert "retracing.svg" not in figures and "two.json" in (out / "report.md").read_text()
     assert leftovers(tmp_path) == []
 
 

@@ -176,9 +176,9 @@ def style_overhead_figure(ratios: pd.DataFrame) -> Figure:
 def styles_section(frame: pd.DataFrame, multi: bool) -> Result:
     """Model styles: overhead of each style over the baseline style, figure, table, headline."""
     ratios = style_ratios(frame)
-    if ratios.empty:
-        return None
     declared = family("model_styles")
+    if ratios.empty:
+        return _without_baseline(frame, multi, declared)
     styles = order_like(ratios["style"], STYLE_ORDER)
     keys = ["source", "device", "network", "op", "mode", "batch_size"]
     base = ratios.drop_duplicates(keys)
@@ -225,6 +225,25 @@ def styles_section(frame: pd.DataFrame, multi: bool) -> Result:
     ]
     section = Section(declared.title, blocks, question=declared.question, nav="Model styles")
     return section, _headlines(first_source(ratios))
+
+
+def _without_baseline(frame: pd.DataFrame, multi: bool, declared) -> Result:
+    """Without the baseline style there is no ratio to draw: the times, as a table."""
+    data = frame[frame["family"] == "model_styles"]
+    if data.empty:
+        return None
+    data = data.assign(op=column(data, "param_op", None).fillna("?"))
+    columns: Columns = {
+        **lead_columns(multi),
+        "network": lambda r: r["workload"],
+        "op": lambda r: r["op"],
+        "style": lambda r: fmt_value(r["style"]),
+        "batch": lambda r: fmt_value(r["batch_size"]),
+        "time per round": lambda r: fmt_time(r["median_s"], r["noisy"]),
+    }
+    text = f"No `{BASELINE_STYLE}` model was measured, so no style can be set against it."
+    blocks = [text, Table(cells(data, columns), NOISE_NOTE)]
+    return Section(declared.title, blocks, question=declared.question, nav="Model styles"), []
 
 
 def _headlines(ratios: pd.DataFrame) -> list[str]:
