@@ -24,6 +24,7 @@ __all__ = [
     "log_range",
     "order_like",
     "paired_rows",
+    "REPORT_RESAMPLES",
     "ratio_columns",
     "pipeline_throughput",
     "retracing",
@@ -33,6 +34,9 @@ __all__ = [
 ]
 
 REFERENCE_MODE = "eager"
+# Bootstrap resamples for the report's many intervals (`tf2bench compare` uses the full count):
+# 1,000 is the usual count for a percentile interval that is drawn and printed to 3 digits.
+REPORT_RESAMPLES = 1_000
 # Execution params that have their own place in the report (phase, the retrace variant).
 EXECUTION_KNOWN_PARAMS = ("phase", "variant", "shapes")
 MODE_ORDER = ("eager", "autograph", "xla")
@@ -67,7 +71,7 @@ def paired_rows(
 
 
 def ratio_columns(
-    paired: pd.DataFrame, numerator: str, denominator: str, resamples: int | None = None
+    paired: pd.DataFrame, numerator: str, denominator: str, resamples: int = REPORT_RESAMPLES
 ) -> pd.DataFrame:
     """Adds ratio = median(numerator) / median(denominator) with its bootstrap ci_low, ci_high."""
     cis = [
@@ -76,7 +80,7 @@ def ratio_columns(
             row[f"samples{denominator}"],
             numerator_median=row[f"median_s{numerator}"],
             denominator_median=row[f"median_s{denominator}"],
-            **({"resamples": resamples} if resamples else {}),
+            resamples=resamples,
         )
         for row in paired.to_dict("records")
     ]

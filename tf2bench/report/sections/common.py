@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from tf2bench.records.stats import IQR_NOISE_THRESHOLD
+from tf2bench.report.analysis import REPORT_RESAMPLES
 from tf2bench.report.formatting import NOISY_MARK, fmt_value
 from tf2bench.report.render import Section
 
@@ -56,8 +57,3 @@ def first_source(frame: pd.DataFrame) -> pd.DataFrame:
     if "source_order" in frame.columns:
         return frame[frame["source_order"] == frame["source_order"].min()]
     return frame[frame["source"] == frame["source"].iloc[0]]
-
-
-# Bootstrap resamples for the report's many per-figure intervals (compare uses the full count):
-# 2,000 puts a 95% percentile bound within about 1% of its 10,000-resample value.
-REPORT_RESAMPLES = 2_000
