@@ -233,3 +233,20 @@ def test_the_html_report_renders_in_chromium(tmp_path):
     pixels = image.imread(png)
     assert pixels.shape[:2] == (900, 1280)
     assert pixels[..., :3].std() > 0.05  # text and figures, not a blank page
+
+
+def test_progress_goes_to_stderr_only_once_a_report_is_slow(capsys, monkeypatch):
+    from tf2bench.commands import report as report_command
+
+    clock = iter([100.0, 100.5, 103.0])
+    monkeypatch.setattr(report_command.time, "monotonic", lambda: next(clock))
+    progress = report_command.Progress()
+    progress("execution")  # 0.5 s in: quiet
+    progress("figure 1 of 2")  # 3 s in: reported
+    assert capsys.readouterr().err == "tf2bench report: figure 1 of 2 (3.0 s)\n"
+
+
+def test_build_document_reports_every_section_step():
+    steps: list[str] = []
+    build_document([load_results(SMALL)], progress=steps.append)
+    assert steps[:3] == ["execution", "cold", "retracing"] and "distributions" in steps

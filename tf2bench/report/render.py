@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -256,7 +257,11 @@ def _html_block(block: Block) -> str:
     return f"<details><summary>{summary}</summary>{table}{caption}</details>"
 
 
-def write_report(document: Document, out_dir: str | os.PathLike[str]) -> Path:
+def write_report(
+    document: Document,
+    out_dir: str | os.PathLike[str],
+    progress: Callable[[str], None] = lambda step: None,
+) -> Path:
     """Writes DIR/report.md, DIR/report.html and DIR/figures/*.svg, replacing DIR whole.
 
     The report is built in a temporary folder beside DIR and renamed into place; a failure
@@ -274,7 +279,9 @@ def write_report(document: Document, out_dir: str | os.PathLike[str]) -> Path:
     try:
         staging.chmod(0o755)  # mkdtemp makes it private; a report is meant to be read
         (staging / "figures").mkdir()
-        for plot in document.plots():
+        plots = document.plots()
+        for index, plot in enumerate(plots):
+            progress(f"figure {index + 1} of {len(plots)}: {plot.name}")
             (staging / plot.path).write_text(plot.svg, encoding="utf-8")
         (staging / "report.md").write_text(render_markdown(document), encoding="utf-8")
         (staging / "report.html").write_text(render_html(document), encoding="utf-8")

@@ -8,7 +8,7 @@ a report shows only what was measured. Families without a dedicated section stil
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from tf2bench.records.schema import RunResults
 from tf2bench.report.frames import results_frame, source_labels
@@ -50,8 +50,13 @@ SECTION_BUILDERS = (
 )
 
 
-def build_document(runs: Sequence[RunResults], title: str = "tf2bench report") -> Document:
-    """The whole report for one or more results files, in command-line order."""
+def build_document(
+    runs: Sequence[RunResults],
+    title: str = "tf2bench report",
+    progress: Callable[[str], None] = lambda step: None,
+) -> Document:
+    """The whole report for one or more results files, in command-line order; `progress` is
+    told each step (the command prints them once a report takes a while)."""
     labels = source_labels([run.path for run in runs])
     frame = results_frame(runs, labels)
     multi = len(runs) > 1
@@ -61,6 +66,7 @@ def build_document(runs: Sequence[RunResults], title: str = "tf2bench report") -
         sections.append(history[0])
         summary += history[1]
     for builder in SECTION_BUILDERS:
+        progress(builder.__name__.removesuffix("_section").replace("_", " "))
         result = builder(frame, multi)
         if result is not None:
             sections.append(result[0])
