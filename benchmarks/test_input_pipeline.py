@@ -13,25 +13,26 @@ import dataclasses
 import math
 import tempfile
 
-import numpy as np
 import pytest
 import tensorflow as tf
 
 from tf2bench.errors import EquivalenceError
 from tf2bench.harness.consumer import BatchPuller, ConsumerLoop, RatioToLimit, steady_throughput
+from tf2bench.harness.copy_bound import CopyBound
 from tf2bench.presets import pick
 from tf2bench.workloads.data import IMAGE_SHAPE
+from tf2bench.workloads.iteration import ITERATIONS, iteration_round
+from tf2bench.workloads.limit import NumpyBatches
 from tf2bench.workloads.pipelines import (
     SEED_PIPELINE,
-    NumpyBatches,
     PipelineData,
     PipelineSpec,
     build_dataset,
     build_train_step,
     check_batch,
     make_pipeline_data,
-    write_shards,
 )
+from tf2bench.workloads.shards import write_shards
 
 pytestmark = pytest.mark.tf2bench_family("input_pipeline")
 
@@ -199,6 +200,15 @@ def limits(pipeline_data) -> SessionLimits:
     return SessionLimits(pipeline_data)
 
 
+@pytest.fixture(scope="session")
+def copy_bound(pipeline_data) -> CopyBound:
+    """The memory-copy bound of one round's bytes: the upper bound on every pipeline."""
+    element_bytes = (
+        pipeline_data.images.nbytes + pipeline_data.labels.nbytes
+    ) // pipeline_data.count
+    return CopyBound(element_bytes, ELEMENTS_PER_ROUND)
+
+
 def _host_only(harness) -> None:
     if harness.device.kind != "cpu":
         pytest.skip("a tf.data pipeline alone runs on the host: its numbers are the cpu ones")
@@ -215,7 +225,7 @@ def _ratio(limits: SessionLimits, batch_size: int) -> RatioToLimit:
 
 
 @pytest.mark.parametrize("batch_size", LIMIT_BATCHES)
-def test_limit(harness, benchmark, pipeline_data, limits, batch_size):
+def test_limit(harness, benchmark, pipeline_data, limits, copy_bound, batch_size):
     """The limit: the same bytes sliced batch by batch from NumPy; every ratio divides by it."""
     _host_only(harness)
     puller = _limit_puller(pipeline_data, batch_size, harness.clock)
@@ -231,12 +241,12 @@ def test_limit(harness, benchmark, pipeline_data, limits, batch_size):
         metrics={"first_batch_s": first_s},
         params={"variant": _LIMIT_FEED, "source": "numpy", "iteration": "next"},
     )
-    hooks = (limits.storing(batch_size), RatioToLimit(None, batch_size))
+    hooks = (limits.storing(batch_size), RatioToLimit(None, batch_size), copy_bound.hook)
     harness.with_extra(after_hooks=hooks).measure(puller, record)
 
 
 @pytest.mark.parametrize("pipeline", list(PIPELINES))
-def test_pipeline(harness, benchmark, request, pipeline_data, limits, pipeline):
+def test_pipeline(harness, benchmark, request, pipeline_data, limits, copy_bound, pipeline):
     """The pipeline alone: a persistent iterator in the steady state; first batch timed apart."""
     _host_only(harness)
     spec = PIPELINES[pipeline]
@@ -259,67 +269,8 @@ def test_pipeline(harness, benchmark, request, pipeline_data, limits, pipeline):
         metrics={"first_batch_s": first_s},
         params={**spec.params(), "iteration": "next"},
     )
-    harness.with_extra(after_hooks=[_ratio(limits, spec.batch_size)]).measure(puller, record)
-
-
-ITERATIONS = ("python", "graph", "for", "reduce")
-
-
-def _python_for(dataset: tf.data.Dataset):
-    """A round: a Python `for` over `dataset` (a fresh iterator), one Python step per batch."""
-
-    def count_batches() -> int:
-        count = 0
-        for _ in dataset:
-            count += 1
-        return count
-
-    return count_batches
-
-
-def _python_next(iterator, batches: int):
-    """A round: `batches` Python `next` calls on a persistent iterator."""
-
-    def count_batches() -> int:
-        for _ in range(batches):
-            next(iterator)
-        return batches
-
-    return count_batches
-
-
-def _iteration_round(iteration: str, dataset: tf.data.Dataset, batches: int):
-    """The round of one iteration style over `batches` batches, and its traced functions.
-
-    python / graph pull from one persistent iterator (no start-up inside the rounds), by Python
-    `next` or by a `tf.function` loop of `get_next` that stays in C++; for / reduce start a
-    fresh iterator over `dataset.take(batches)` every round, by a Python `for` or by
-    `Dataset.reduce` inside a `tf.function`.
-    """
-    if iteration in ("python", "graph"):
-        iterator = iter(dataset)
-        if iteration == "python":
-            return _python_next(iterator, batches), {}
-
-        def pull_batches():
-            count = tf.constant(0, tf.int64)
-            for _ in tf.range(batches):
-                images, _ = iterator.get_next()
-                count += tf.cast(tf.shape(images)[0] > 0, tf.int64)
-            return count
-
-        call = tf.function(pull_batches)
-        return call, {"pull_batches": call}
-    taken = dataset.take(batches)
-    if iteration == "for":
-        return _python_for(taken), {}
-
-    def reduce_batches():
-        return taken.reduce(np.int64(0), lambda count, *batch: count + 1)
-
-    # NOTE: inside a tf.function traced once; eager `reduce` would trace its reducer every call.
-    call = tf.function(reduce_batches)
-    return call, {"reduce": call}
+    hooks = [_ratio(limits, spec.batch_size), copy_bound.hook]
+    harness.with_extra(after_hooks=hooks).measure(puller, record)
 
 
 @pytest.mark.parametrize("batch_size", ITERATION_BATCHES)
@@ -334,7 +285,7 @@ def test_iteration(harness, benchmark, pipeline_data, limits, iteration, batch_s
     spec = dataclasses.replace(_SEED, map="none", shuffle=0, batch_size=batch_size)
     batches = batches_per_round(batch_size)
     dataset = build_dataset(spec, pipeline_data)
-    call, traced = _iteration_round(iteration, dataset, batches)
+    call, traced = iteration_round(iteration, dataset, batches)
     benchmark.group = f"input_pipeline iteration b{batch_size}"
     record = harness.record(
         FAMILY,

@@ -26,7 +26,8 @@ from tf2bench.workloads.models import (
     loss_for,
 )
 from tf2bench.workloads.steps import MODES, TOLERANCE
-from tf2bench.workloads.training import compile_keras, make_forward, make_train_step
+from tf2bench.workloads.train_step import make_train_step
+from tf2bench.workloads.training import compile_keras, make_forward
 
 pytestmark = pytest.mark.tf2bench_family("model_styles")
 
@@ -70,7 +71,7 @@ def build_op(network: str, style: str, op: str, mode: str | None, batch_size: in
         traced = {"forward": forward} if mode != "eager" else {}
         return StyleOp(partial(forward, x), infer_expected, traced)
     if op == "custom_train":
-        step = make_train_step(model, network, mode)
+        step = make_train_step(model, loss_for(network), mode)
         traced = {"train_step": step} if mode != "eager" else {}
         return StyleOp(partial(step, x, y), train_expected, traced)
     if op == "predict_on_batch":

@@ -31,7 +31,9 @@ def compare(capsys, *args: str) -> tuple[int, str, str]:
 
 
 def status_of(out: str, name: str) -> str:
-    (row,) = [line for line in out.splitlines() if line.startswith(f"| {name} ")]
+    """The status in the full table (the last table of the output)."""
+    full = out[out.index("## All ") :]
+    (row,) = [line for line in full.splitlines() if line.startswith(f"| {name} ")]
     return row.split("|")[-2].strip()
 
 
@@ -46,6 +48,7 @@ def test_a_run_compared_with_itself_passes(capsys, base_document):
     assert code == 0
     count = len(base_document["benchmarks"])
     assert f"geometric mean ({count} benchmarks) | | | +0.0%" in " ".join(out.split())
+    assert "Changes that matter" not in out
 
 
 def test_a_doctored_regression_is_caught(tmp_path, capsys, base_document):
@@ -54,7 +57,9 @@ def test_a_doctored_regression_is_caught(tmp_path, capsys, base_document):
     code, out, _ = compare(capsys, base, head)
     assert code == 1
     assert status_of(out, STEP) == "REGRESSION"
-    assert out.count("REGRESSION") == 1  # that row only; the verdict says "regression(s)"
+    # That row only, in the short table first and in the full table; "regression(s)" after.
+    assert out.count("REGRESSION") == 2
+    assert out.index("## Changes that matter (1)") < out.index(STEP) < out.index("## All ")
     assert f"1 regression(s): {STEP}\n" in out
     # The geometric mean of the head/base ratios: one benchmark of all is 1.3x slower.
     geomean = math.exp(math.log(1.3) / len(base_document["benchmarks"])) - 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import statistics
 
 import pytest
@@ -14,7 +13,6 @@ from tf2bench.records.merge import (
     check_json_target,
     merge_documents,
     recompute_stats,
-    write_json_atomic,
 )
 from tf2bench.records.schema import parse_results
 
@@ -140,20 +138,10 @@ def test_a_foreign_benchmark_is_merged_without_a_tf2bench_block():
     assert merged["benchmarks"][0]["extra_info"] == {}
 
 
-def test_write_json_atomic_replaces_whole_and_leaves_no_temp(tmp_path):
-    target = tmp_path / "out" / "run.json"
-    write_json_atomic({"a": 1}, target)
-    write_json_atomic({"a": 2}, target)
-    assert json.loads(target.read_text()) == {"a": 2}
-    assert [p.name for p in target.parent.iterdir()] == ["run.json"]
-    with pytest.raises(TypeError):  # not JSON-able: the old file stays
-        write_json_atomic({"a": object()}, target)
-    assert json.loads(target.read_text()) == {"a": 2}
-    assert [p.name for p in target.parent.iterdir()] == ["run.json"]
-
-
 def test_check_json_target_refuses_folders_and_other_names(tmp_path):
-    assert check_json_target(tmp_path / "r.json") == tmp_path / "r.json"
+    assert check_json_target(tmp_path / "new" / "r.json") == tmp_path / "new" / "r.json"
+    assert (tmp_path / "new").is_dir()
+    assert check_json_target(tmp_path / "r.json.gz").name == "r.json.gz"
     for bad in (tmp_path, tmp_path / "r.txt"):
         with pytest.raises(OutputError, match="expected a file path ending in .json"):
             check_json_target(bad)

@@ -14,11 +14,11 @@ from tf2bench.errors import EquivalenceError, UsageError
 from tf2bench.harness.consumer import BatchPuller
 from tf2bench.records.schema import load_results
 from tf2bench.workloads.augment import augment_batch, augment_image
+from tf2bench.workloads.limit import NumpyBatches
 from tf2bench.workloads.pipelines import (
     MAPS,
     SEED_PIPELINE,
     SOURCES,
-    NumpyBatches,
     PipelineSpec,
     arrays_checksum,
     assert_same_elements,
@@ -27,9 +27,8 @@ from tf2bench.workloads.pipelines import (
     check_batch,
     dataset_checksum,
     make_pipeline_data,
-    read_shards,
-    write_shards,
 )
+from tf2bench.workloads.shards import read_shards, write_shards
 
 COUNT = 90  # not a multiple of the batch sizes or shard count: partial batches and shards
 SHARDS = 4

@@ -127,3 +127,14 @@ def test_run_merges_fresh_processes_and_saves_raw_data_in_storage(tmp_path):
     )  # fmt: skip
     assert compared.returncode == 0, compared.stdout[-2000:]
     assert "0001_" in compared.stdout and "NOW" in compared.stdout
+
+
+@pytest.mark.slow
+def test_pytest_benchmark_autosave_keeps_the_raw_samples(pytester):
+    pytester.makepyfile(test_small="def test_tiny(benchmark):\n    benchmark(sum, range(100))\n")
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--benchmark-autosave", "--benchmark-max-time=0.01"
+    )
+    assert result.ret == 0
+    (saved,) = pytester.path.glob(".benchmarks/*/0001_*.json")
+    assert json.loads(saved.read_text())["benchmarks"][0]["stats"]["data"]

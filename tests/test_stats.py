@@ -9,9 +9,7 @@ import pytest
 from scipy import stats as scipy_stats
 
 from tf2bench.records.stats import (
-    IQR_NOISE_THRESHOLD,
     geometric_mean,
-    is_noisy,
     median_bootstrap_draws,
     min_attainable_p,
     ratio_of_medians_ci,
@@ -30,14 +28,6 @@ def test_summary_matches_numpy_quartiles():
     q1, median, q3 = np.quantile(samples, [0.25, 0.5, 0.75])
     assert (summary.n, summary.median, summary.q1, summary.q3) == (101, median, q1, q3)
     assert summary.iqr == pytest.approx(q3 - q1)
-
-
-def test_noise_threshold_is_ten_percent_of_the_median():
-    assert IQR_NOISE_THRESHOLD == 0.10
-    assert not is_noisy(1.0, 0.10)
-    assert is_noisy(1.0, 0.1001)
-    assert not is_noisy(0.0, 1.0) and not is_noisy(1.0, math.nan)
-    assert summarize([1.0, 1.0, 2.0, 3.0, 3.0]).noisy
 
 
 @pytest.mark.parametrize("size", [7, 15, 16, 40])

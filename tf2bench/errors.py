@@ -12,6 +12,8 @@ Tf2benchError
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "EquivalenceError",
     "MeasurementError",
@@ -22,6 +24,7 @@ __all__ = [
     "Tf2benchError",
     "UsageError",
     "expect_choice",
+    "expect_int",
 ]
 
 
@@ -62,5 +65,15 @@ def expect_choice(what: str, value: str, valid: tuple[str, ...] | list[str]) -> 
     if value not in valid:
         raise UsageError(
             f"Received an invalid {what}, expected one of {', '.join(valid)}. Received: {value!r}"
+        )
+    return value
+
+
+def expect_int(name: str, value: Any, *, minimum: int, meaning: str) -> int:
+    """Returns `value` if it is an integer >= `minimum` (not a bool), else a one-line UsageError."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise UsageError(
+            f"Received an invalid `{name}`, expected an integer >= {minimum} ({meaning}). "
+            f"Received: {name}={value!r}"
         )
     return value

@@ -125,6 +125,10 @@ def pytest_configure(config: pytest.Config) -> None:
         _configure_tensorboard(config)
     except Tf2benchError as error:
         raise pytest.UsageError(str(error)) from None
+    # pytest-benchmark's save and autosave drop the raw samples unless told to keep them; the
+    # report, compare and the intervals need them.
+    if config.getoption("benchmark_save", None) or config.getoption("benchmark_autosave", None):
+        config.option.benchmark_save_data = True
     if not any(config.getoption(name, default=None) for name in _MEASURING_OPTIONS):
         # Plain `pytest`: run every benchmark body once, untimed (pytest-benchmark's disable).
         config.option.benchmark_disable = True

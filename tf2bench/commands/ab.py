@@ -17,6 +17,8 @@ from tf2bench.harness.processes import say
 
 __all__ = ["register", "run"]
 
+FLAGGED = ("REGRESSION", "improved")  # the statuses of tf2bench.report.compare that matter
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     from tf2bench.commands.run import add_selection_options, pass_rest_to_pytest
@@ -78,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
             f"{processes} processes per side ({args.process_mode} mode)"
         )
         documents = _measure_alternately(sides, processes, args.process_mode, pytest_args, work)
-    return _compare_and_write(documents, out, labels, preset, processes, threshold, alpha)
+    notes = [warning.removeprefix("tf2bench: warning: ")] if warning else []
+    return _compare_and_write(documents, out, labels, preset, processes, threshold, alpha, notes)
 
 
 def _check_out_dir(out: Path) -> Path:
@@ -127,15 +130,17 @@ def _measure_alternately(sides, processes, mode, pytest_args, work):
     }
 
 
-def _compare_and_write(documents, out, labels, preset, processes, threshold, alpha) -> int:
-    from tf2bench.records.merge import write_json_atomic
+def _compare_and_write(
+    documents, out, labels, preset, processes, threshold, alpha, notes=()
+) -> int:
+    from tf2bench.records.files import write_results
     from tf2bench.records.schema import load_results
     from tf2bench.report.compare import compare_runs, format_comparison
     from tf2bench.report.render import write_report
     from tf2bench.report.sections import build_document
 
     for side, document in documents.items():
-        write_json_atomic(document, out / f"{side}.json")
+        write_results(out / f"{side}.json", document)
     base, head = load_results(out / "base.json"), load_results(out / "head.json")
     if base.fingerprint_id != head.fingerprint_id:
         sys.stderr.write(
@@ -148,12 +153,41 @@ def _compare_and_write(documents, out, labels, preset, processes, threshold, alp
     title = f"tf2bench ab: {labels['base']} vs {labels['head']}"
     document = build_document([base, head], title=title)
     document.summary[:0] = _verdict_lines(comparison)
+    document.sections.insert(1, _comparison_section(comparison))
     write_report(document, out / "report")
-    summary = _summary(comparison, title, preset, processes)
+    summary = _summary(comparison, title, preset, processes, notes)
     _write_text(out / "summary.md", summary)
     sys.stdout.write(summary)
     say(f"wrote {out}/summary.md, comparison.md, base.json, head.json and report/")
     return comparison.exit_code
+
+
+def _comparison_section(comparison):
+    """The change table of `compare` as a report section, flagged changes first."""
+    import pandas as pd
+
+    from tf2bench.report.formatting import fmt_time
+    from tf2bench.report.render import Section, Table
+
+    order = sorted(comparison.changes, key=lambda c: (c.status not in FLAGGED, -abs(c.ratio - 1)))
+    rows = pd.DataFrame(
+        [
+            {
+                "benchmark": c.name,
+                "base": fmt_time(c.base_s),
+                "head": fmt_time(c.head_s),
+                "change": f"{c.ratio - 1:+.1%}",
+                "status": c.status,
+            }
+            for c in order
+        ]
+    )
+    text = (
+        f"Each side's processes alternated on this machine. {_verdict_lines(comparison)[0]} "
+        "Regressions and improvements first, then by size of the change; comparison.md holds "
+        "the p-values."
+    )
+    return Section("Base vs head", [text, Table(rows)])
 
 
 def _verdict_lines(comparison) -> list[str]:
@@ -164,18 +198,19 @@ def _verdict_lines(comparison) -> list[str]:
     return [f"Base vs head: {len(regressions)} regression(s): {names}."]
 
 
-def _summary(comparison, title: str, preset: str, processes: int) -> str:
+def _summary(comparison, title: str, preset: str, processes: int, notes=()) -> str:
     """A short Markdown summary for a CI job: the verdict and the changes that matter."""
     from tf2bench.report.formatting import fmt_time
 
     lines = [f"## {title}", ""]
     lines.append(
-        f"{preset} preset, {processes} alternating processes per side, "
+        f"{preset} preset, {processes} alternating process(es) per side, "
         f"{len(comparison.changes)} benchmarks, geometric mean "
         f"{comparison.geometric_mean_ratio - 1:+.1%}."
     )
-    lines += ["", f"**{_verdict_lines(comparison)[0].removeprefix('Base vs head: ')}**", ""]
-    flagged = [c for c in comparison.changes if c.status in ("REGRESSION", "improved")]
+    verdict = _verdict_lines(comparison)[0].removeprefix("Base vs head: ")
+    lines += ["", f"**{verdict[0].upper()}{verdict[1:]}**", ""]
+    flagged = [c for c in comparison.changes if c.status in FLAGGED]
     if flagged:
         lines += ["| benchmark | base | head | change | status |", "|---|---|---|---|---|"]
         lines += [
@@ -184,6 +219,7 @@ def _summary(comparison, title: str, preset: str, processes: int) -> str:
             for c in flagged
         ]
         lines.append("")
+    lines += [f"Note: {note}." for note in notes]
     lines.append("The full table is in comparison.md and the report in report/report.html.")
     return "\n".join(lines) + "\n"
 

@@ -12,17 +12,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "compare",
         help="compare two results files; exit 1 on a significant regression",
-        description="Matches benchmarks by name and prints a table of changes with a "
-        "geometric-mean row. A regression is a change that is both significant (one-sided "
-        "Mann-Whitney U on the raw samples, p < alpha) and slower by more than the threshold. "
-        "Exit codes: 0 no regression, 1 regression, 2 unusable input.",
+        description="Matches benchmarks by name and prints the changes that matter, then a "
+        "table of all changes with a geometric-mean row. A regression is a change that is both "
+        "significant and slower by more than the threshold. Significance: a moderated t-test on "
+        "the per-process medians when both runs have 2+ processes (Mann-Whitney U on the raw "
+        "samples otherwise), with the false discovery rate over all benchmarks held at alpha "
+        "(Benjamini-Hochberg). Exit codes: 0 no regression, 1 regression, 2 unusable input.",
     )
     parser.add_argument("base", metavar="BASE.json", help="the baseline results")
     parser.add_argument("head", metavar="HEAD.json", help="the candidate results")
     parser.add_argument(
         "--threshold", default="10%", help="smallest slowdown that counts (default: 10%%)"
     )
-    parser.add_argument("--alpha", default="0.01", help="significance level (default: 0.01)")
+    parser.add_argument("--alpha", default="0.01", help="false discovery rate (default: 0.01)")
     parser.add_argument(
         "--force",
         action="store_true",

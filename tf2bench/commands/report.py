@@ -30,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     # Imported here so `tf2bench --help` and other subcommands stay fast.
     from tf2bench.records.schema import load_results
-    from tf2bench.report.render import check_output, write_report
+    from tf2bench.report.output import check_output, write_report
     from tf2bench.report.sections import build_document
 
     check_output(args.out)  # fail before the work, not after it

@@ -103,7 +103,8 @@ def run(args: argparse.Namespace) -> int:
         terminate_on_signals,
     )
     from tf2bench.harness.storage import save_to_storage
-    from tf2bench.records.merge import check_json_target, write_json_atomic
+    from tf2bench.records.files import write_results
+    from tf2bench.records.merge import check_json_target
 
     preset, processes, pytest_args = selection_args(args)
     out = check_json_target(args.out)
@@ -122,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
         document = run_repeated(
             tree, plan, pytest_args, Path(work), mode=args.process_mode, progress=say
         )
-    write_json_atomic(document, out)
+    write_results(out, document)
     stored = "" if args.no_storage else f" and {save_to_storage(document, args.storage)}"
     say(f"wrote {out}{stored} ({len(document['benchmarks'])} benchmarks)")
     return 0

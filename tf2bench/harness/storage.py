@@ -16,7 +16,7 @@ from typing import Any
 
 from pytest_benchmark.utils import get_machine_id
 
-from tf2bench.records.merge import write_json_atomic
+from tf2bench.records.files import write_results
 
 __all__ = ["save_to_storage", "storage_tag"]
 
@@ -44,4 +44,5 @@ def save_to_storage(
         if match
     ]
     counter = max(numbers, default=0) + 1
-    return write_json_atomic(document, folder / f"{counter:04d}_{storage_tag(document)}.json")
+    folder.mkdir(parents=True, exist_ok=True)
+    return write_results(folder / f"{counter:04d}_{storage_tag(document)}.json", document)

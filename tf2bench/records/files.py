@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tf2bench.errors import OutputError, RecordError
+from tf2bench.records.inputs import decompress_bounded, read_input
 
 __all__ = ["GZIP_SUFFIX", "is_compressed_name", "read_results_text", "write_results"]
 
@@ -34,17 +35,10 @@ def read_results_text(path: str | os.PathLike[str]) -> str:
         RecordError: one line naming the file and why it cannot be read.
     """
     where = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise RecordError(f"{where}: no such file") from None
-    except IsADirectoryError:
-        raise RecordError(f"{where}: is a folder, expected a pytest-benchmark JSON file") from None
-    except OSError as error:
-        raise RecordError(f"{where}: cannot be read ({error.__class__.__name__})") from None
+    raw = read_input(path)  # a regular file of bounded size, checked before reading
     if raw[:2] == _GZIP_MAGIC:
         try:
-            raw = gzip.decompress(raw)
+            raw = decompress_bounded(raw, where=where)
         except (OSError, EOFError, zlib.error):
             raise RecordError(
                 f"{where}: a truncated or damaged gzip file, expected gzip-compressed JSON"

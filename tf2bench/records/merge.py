@@ -9,10 +9,8 @@ Stats class, and `extra_info["tf2bench"]["processes"]` keeps each process's samp
 from __future__ import annotations
 
 import copy
-import json
 import os
 import statistics
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -26,7 +24,6 @@ __all__ = [
     "check_json_target",
     "merge_documents",
     "recompute_stats",
-    "write_json_atomic",
 ]
 
 BLOCK_KEY = "tf2bench"  # the same key as records.schema.BLOCK_KEY (kept import-light)
@@ -109,30 +106,15 @@ def _median(values: list[Any]) -> float | None:
     return statistics.median(numbers) if numbers else None
 
 
-def write_json_atomic(document: dict[str, Any], path: str | os.PathLike[str]) -> Path:
-    """Writes JSON through a temporary file in the same folder and renames it into place."""
+def check_json_target(path: str | os.PathLike[str]) -> Path:
+    """Refuses an output path that is a folder or not named .json(.gz); makes its folder."""
     target = Path(path)
+    if target.is_dir() or not target.name.endswith((".json", ".json.gz")):
+        raise OutputError(
+            f"Received --out {str(path)!r}, expected a file path ending in .json or .json.gz"
+        )
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     except OSError as error:
-        raise OutputError(f"{target}: cannot be written ({error.strerror})") from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(document, stream, indent=2)
-        os.replace(temp, target)
-    except OSError as error:
-        Path(temp).unlink(missing_ok=True)
-        raise OutputError(f"{target}: cannot be written ({error.strerror})") from None
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return target
-
-
-def check_json_target(path: str | os.PathLike[str]) -> Path:
-    """Refuses an output path that is a folder or not named .json, before the work."""
-    target = Path(path)
-    if target.is_dir() or target.suffix != ".json":
-        raise OutputError(f"Received --out {str(path)!r}, expected a file path ending in .json")
+        raise OutputError(f"{target.parent}: cannot be created ({error.strerror})") from None
     return target

@@ -10,7 +10,9 @@ Family conventions (what each family puts in the generic fields; `params` keys i
                     params.phase: steady | cold | retrace (params.variant for retrace).
     input_pipeline  workload: pipeline | limit | consumer | iteration; batch_size: the batch;
                     params: the PipelineSpec fields and a short `variant` label;
-                    metrics: ratio_to_limit, batches_per_s, first_batch_s, input_bound_fraction.
+                    metrics: ratio_to_limit (over the NumPy feed, not a bound),
+                    ratio_to_copy_bound (over the memory-copy bound, harness/copy_bound.py),
+                    batches_per_s, first_batch_s, input_bound_fraction.
     model_styles    workload: the network (mlp | cnn | linear); style: lowlevel | sequential |
                     functional | subclassed; mode for custom_train, call and first_call
                     (call eager = `model(x)`, autograph = `model(x)` inside a tf.function);
@@ -53,6 +55,7 @@ import numpy as np
 from tf2bench.errors import RecordError, UsageError
 from tf2bench.records.families import FAMILIES
 from tf2bench.records.files import read_results_text
+from tf2bench.records.inputs import decode_json
 
 __all__ = [
     "BLOCK_KEY",
@@ -73,7 +76,8 @@ BLOCK_KEY = "tf2bench"
 
 # Family-specific numbers live in BenchRecord.metrics under these names (units in the name).
 METRICS = {
-    "ratio_to_limit": "throughput over the raw NumPy-slicing limit measured in the same run",
+    "ratio_to_limit": "throughput over the NumPy feed (Python slicing) measured in the same run",
+    "ratio_to_copy_bound": "throughput over the memory-copy bound of the same bytes (all cores)",
     "first_batch_s": "seconds from iterator creation to the first batch (fills shuffle buffers)",
     "input_bound_fraction": "time waiting for the next batch over total step time, 0..1",
     "batches_per_s": "batches per second through the pipeline",
@@ -231,15 +235,7 @@ def load_results(path: str | os.PathLike[str]) -> RunResults:
         RecordError: one line naming the file and what was wrong with it.
     """
     where = str(path)
-    text = read_results_text(path)  # plain or .json.gz
-    if not text.strip():
-        raise RecordError(f"{where}: the file is empty, expected pytest-benchmark JSON")
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise RecordError(
-            f"{where}: not valid JSON (truncated or not JSON: {error.msg} at line {error.lineno})"
-        ) from None
+    document = decode_json(read_results_text(path), where=where)  # plain or .json.gz
     return parse_results(document, where=where)
 
 
@@ -259,15 +255,26 @@ def parse_results(document: Any, *, where: str) -> RunResults:
         if not isinstance(block, dict):
             foreign += 1
             continue
-        name = str(entry.get("name") or f"benchmarks[{index}]")
+        name = entry.get("name") or f"benchmarks[{index}]"
+        problem = _not_text(entry, ("name", "fullname", "group"), f"benchmarks[{index}]")
+        if problem:
+            raise RecordError(f"{where}: {problem}")
         stats = entry.get("stats")
         if not isinstance(stats, dict) or not _is_number(stats.get("median")):
             raise RecordError(f"{where}: benchmark {name} has no stats.median")
-        if stats["median"] < 0:
-            raise RecordError(f"{where}: benchmark {name} has a negative stats.median")
+        # A time of 0 or less cannot be measured: such a file is unusable, not comparable.
+        if stats["median"] <= 0:
+            raise RecordError(
+                f"{where}: benchmark {name} has stats.median={stats['median']!r}, expected a "
+                "positive time in seconds"
+            )
         raw = stats.get("data")
         if isinstance(raw, list) and not all(_is_number(value) for value in raw):
             raise RecordError(f"{where}: benchmark {name} has non-numeric values in stats.data")
+        if isinstance(raw, list) and any(value < 0 for value in raw):
+            raise RecordError(
+                f"{where}: benchmark {name} has negative times in stats.data, expected times >= 0"
+            )
         samples = tuple(float(value) for value in raw) if isinstance(raw, list) and raw else None
         process_samples = _process_samples(block.get("processes"), samples, f"{where}: {name}")
         benchmarks.append(
@@ -275,7 +282,7 @@ def parse_results(document: Any, *, where: str) -> RunResults:
                 name=name,
                 fullname=entry.get("fullname") or name,
                 group=entry.get("group"),
-                params=dict(entry["params"]) if isinstance(entry.get("params"), dict) else {},
+                params=_scalar_params(entry.get("params")),
                 stats={key: value for key, value in stats.items() if _is_number(value)},
                 samples=samples,
                 record=BenchRecord.from_extra_info(block, where=f"{where}: {name}"),
@@ -293,6 +300,8 @@ def parse_results(document: Any, *, where: str) -> RunResults:
     fingerprint = machine_info.get(BLOCK_KEY) if isinstance(machine_info, dict) else None
     if not isinstance(fingerprint, dict):
         fingerprint = None
+    if document.get("datetime") is not None and not isinstance(document["datetime"], str):
+        raise RecordError(f"{where}: datetime must be text, received {document['datetime']!r}")
     return RunResults(
         path=where,
         benchmarks=tuple(benchmarks),
@@ -351,9 +360,57 @@ def _malformed_field(values: dict[str, Any]) -> str | None:
     metrics = values.get("metrics", {})
     if not isinstance(metrics, dict) or not all(_is_real(v) for v in metrics.values()):
         return f"metrics must map names to numbers, received {metrics!r}"
-    if not isinstance(values.get("params", {}), dict):
-        return f"params must be an object, received {values['params']!r}"
+    for key, nullable in _TEXT_FIELDS:
+        value = values.get(key)
+        if not isinstance(value, str) and not (nullable and value is None) and key in values:
+            return f"{key} must be text, received {_short(value)}"
+    params = values.get("params", {})
+    if not isinstance(params, dict):
+        return f"params must be an object, received {_short(params)}"
+    bad = next((key for key, value in params.items() if not _is_scalar(value)), None)
+    if bad is not None:
+        received = _short(params[bad])
+        return f"params.{bad} must be text, a number, true/false or null, received {received}"
     return None
+
+
+# Text fields of the tf2bench block: (name, may be null).
+_TEXT_FIELDS = (
+    ("family", False),
+    ("workload", False),
+    ("mode", True),
+    ("style", True),
+    ("device", False),
+    ("item_unit", False),
+    ("preset", True),
+)
+
+
+def _not_text(entry: dict[str, Any], keys: tuple[str, ...], where: str) -> str | None:
+    """What is wrong with a benchmark's name fields (text or absent), or None."""
+    for key in keys:
+        if entry.get(key) is not None and not isinstance(entry[key], str):
+            return f"{where}.{key} must be text, received {_short(entry[key])}"
+    return None
+
+
+def _scalar_params(params: Any) -> dict[str, Any]:
+    """pytest's params of a benchmark; a list or object value is kept as its JSON text."""
+    if not isinstance(params, dict):
+        return {}
+    return {
+        str(key): value if _is_scalar(value) else json.dumps(value, sort_keys=True)
+        for key, value in params.items()
+    }
+
+
+def _is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _is_real(value: Any) -> bool:

@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from tf2bench.records.stats import ratio_of_medians_ci
+from tf2bench.records.stats import ratio_ci
 from tf2bench.report.frames import PARAM_PREFIX, column, identity_key
 
 __all__ = [
@@ -66,18 +66,18 @@ def paired_rows(
     base = keyed[keyed[vary] == reference].drop_duplicates("_key")
     other = keyed[(keyed[vary] != reference) & keyed[vary].notna()]
     return other.merge(
-        base[["_key", "median_s", "samples", "noisy"]], on="_key", suffixes=("", "_ref")
+        base[["_key", "median_s", "process_samples", "noisy"]], on="_key", suffixes=("", "_ref")
     )
 
 
 def ratio_columns(
     paired: pd.DataFrame, numerator: str, denominator: str, resamples: int = REPORT_RESAMPLES
 ) -> pd.DataFrame:
-    """Adds ratio = median(numerator) / median(denominator) with its bootstrap ci_low, ci_high."""
+    """Adds ratio = median(numerator) / median(denominator) with ci_low, ci_high over processes."""
     cis = [
-        ratio_of_medians_ci(
-            row[f"samples{numerator}"],
-            row[f"samples{denominator}"],
+        ratio_ci(
+            row[f"process_samples{numerator}"],
+            row[f"process_samples{denominator}"],
             numerator_median=row[f"median_s{numerator}"],
             denominator_median=row[f"median_s{denominator}"],
             resamples=resamples,
@@ -204,11 +204,12 @@ def _steps(rows: pd.DataFrame) -> pd.Series:
 
 
 def pipeline_throughput(frame: pd.DataFrame) -> pd.DataFrame:
-    """tf.data throughput (elements/s) of every pipeline variant next to the raw limit.
+    """tf.data throughput (elements/s) of every pipeline variant next to the NumPy feed.
 
     Columns: source, device, batch_size, workload, variant, elements_per_s, batches_per_s,
-    limit_per_s (the same source/device/batch's limit, NaN without one), ratio_to_limit
-    (recorded, else computed), first_batch_s, noisy.
+    limit_per_s (the same source/device/batch's NumPy feed, the `limit` workload: not a bound),
+    ratio_to_limit (recorded, else computed), ratio_to_copy_bound (over the memory-copy bound,
+    the true upper bound), does_work (a pipeline with a map and a shuffle), first_batch_s, noisy.
     """
     data = _family(frame, "input_pipeline")
     data = data[data["workload"] != "consumer"]
@@ -227,6 +228,8 @@ def pipeline_throughput(frame: pd.DataFrame) -> pd.DataFrame:
             "elements_per_s": data["throughput_per_s"],
             "batches_per_s": column(data, "metric_batches_per_s"),
             "ratio_to_limit": column(data, "metric_ratio_to_limit"),
+            "ratio_to_copy_bound": column(data, "metric_ratio_to_copy_bound"),
+            "does_work": _does_work(data),
             "first_batch_s": column(data, "metric_first_batch_s"),
             "noisy": data["noisy"],
         }
@@ -235,6 +238,13 @@ def pipeline_throughput(frame: pd.DataFrame) -> pd.DataFrame:
     computed = result["elements_per_s"] / result["limit_per_s"]
     result["ratio_to_limit"] = result["ratio_to_limit"].fillna(computed)
     return result.reset_index(drop=True)
+
+
+def _does_work(data: pd.DataFrame) -> pd.Series:
+    """Pipelines that map and shuffle: the only ones a "best variant" may be chosen from."""
+    mapped = column(data, "param_map", None).fillna("none") != "none"
+    shuffled = pd.to_numeric(column(data, "param_shuffle", None), errors="coerce").fillna(0) > 0
+    return (data["workload"] == "pipeline") & mapped & shuffled
 
 
 def consumer_bound(frame: pd.DataFrame) -> pd.DataFrame:
@@ -359,7 +369,7 @@ def source_ratios(frame: pd.DataFrame) -> pd.DataFrame:
     base = frame[frame["source"] == sources[0]].drop_duplicates("fullname")
     others = frame[frame["source"] != sources[0]].drop_duplicates(["source", "fullname"])
     paired = others.merge(
-        base[["fullname", "source", "median_s", "samples", "noisy"]],
+        base[["fullname", "source", "median_s", "process_samples", "noisy"]],
         on="fullname",
         suffixes=("", "_ref"),
     )

@@ -1,11 +1,19 @@
 """Baseline vs candidate: per-benchmark changes, significance, the regression verdict, exit codes.
 
 A benchmark regressed when both hold:
-    - significant: the one-sided Mann-Whitney U test (scipy.stats.mannwhitneyu, alternative
-      "greater": the candidate's raw times are stochastically larger) gives p < alpha;
-    - large: the candidate's median is slower than the baseline's by more than the threshold.
-Improvements are tested the same way in the other direction. Without raw samples on either side
-a change is reported on medians only, marked untested, and never counts as a regression.
+    - significant: after Benjamini-Hochberg across every tested benchmark
+      (`scipy.stats.false_discovery_control`), its q-value is below alpha, so at most a fraction
+      alpha of the flagged changes are expected to be false;
+    - large: the candidate is slower than the baseline by more than the threshold.
+The per-benchmark test depends on what the files hold. With at least two processes on both
+sides it is a t-test on the logs of the per-process medians: a process is the unit that varies
+between runs, so samples of one process do not count as independent evidence. The t-test is
+moderated (records/moderated.py): with few processes each benchmark's variance is shrunk toward
+the one shared by all benchmarks of the comparison, which gives the test its power. With one
+process on either side it falls back to the Mann-Whitney U test on the raw samples, which sees
+only the variation inside one process. Improvements are tested the same way in the other
+direction. Without raw samples on either side a change is reported on medians only, marked
+untested, and never counts as a regression.
 """
 
 from __future__ import annotations
@@ -13,11 +21,20 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
+from scipy import stats as scipy_stats
 
 from tf2bench.errors import RecordError, UsageError
-from tf2bench.records.schema import COMPARABLE_FINGERPRINT_KEYS, RunResults
-from tf2bench.records.stats import geometric_mean, is_noisy, min_attainable_p, slower_p_value
+from tf2bench.records.moderated import moderated_t
+from tf2bench.records.schema import COMPARABLE_FINGERPRINT_KEYS, BenchmarkResult, RunResults
+from tf2bench.records.stats import (
+    geometric_mean,
+    median_ci,
+    min_attainable_p,
+    process_medians,
+    slower_p_value,
+)
 from tf2bench.report.formatting import NOISY_MARK, fmt_time
 
 __all__ = [
@@ -30,6 +47,7 @@ __all__ = [
     "check_fingerprints",
     "compare_runs",
     "format_comparison",
+    "package_differences",
     "parse_alpha",
     "parse_threshold",
 ]
@@ -40,24 +58,36 @@ EXIT_OK, EXIT_REGRESSION = 0, 1
 
 REGRESSION = "REGRESSION"
 IMPROVED = "improved"
+# The tests behind `Change.test`.
+PROCESS_TEST, SAMPLE_TEST = "processes", "samples"
 
 
 @dataclass(frozen=True)
 class Change:
-    """One benchmark in both files. ratio = head median / base median (> 1: head is slower)."""
+    """One benchmark in both files. ratio = head median / base median (> 1: head is slower).
+
+    With several processes a side's median is the mean of its per-process medians.
+    """
 
     name: str
     base_s: float
     head_s: float
     ratio: float
-    p_slower: float  # one-sided Mann-Whitney U, NaN when untested
+    p_slower: float  # one-sided, NaN when untested
     p_faster: float
+    q: float  # Benjamini-Hochberg adjusted two-sided p-value, NaN when untested
     status: str
     noisy: bool
+    test: str = SAMPLE_TEST  # PROCESS_TEST or SAMPLE_TEST
+    processes: tuple[int, int] = (1, 1)
 
     @property
     def change(self) -> float:
         return self.ratio - 1
+
+    @property
+    def matters(self) -> bool:
+        return self.status in (REGRESSION, IMPROVED)
 
 
 @dataclass(frozen=True)
@@ -70,6 +100,7 @@ class Comparison:
     only_base: tuple[str, ...] = ()
     only_head: tuple[str, ...] = ()
     untested: tuple[str, ...] = field(default=())
+    packages: tuple[str, ...] = ()  # "name: base -> head" for differing installed packages
 
     @property
     def regressions(self) -> tuple[Change, ...]:
@@ -128,6 +159,19 @@ def check_fingerprints(base: RunResults, head: RunResults) -> None:
     )
 
 
+def package_differences(base: RunResults, head: RunResults) -> tuple[str, ...]:
+    """'name: base -> head' for every installed package whose version differs (or is missing)."""
+    old = base.fingerprint.get("packages") or {}
+    new = head.fingerprint.get("packages") or {}
+    if not isinstance(old, dict) or not isinstance(new, dict) or not (old and new):
+        return ()
+    return tuple(
+        f"{name}: {old.get(name, 'absent')} -> {new.get(name, 'absent')}"
+        for name in sorted(set(old) | set(new), key=str.lower)
+        if old.get(name) != new.get(name)
+    )
+
+
 def compare_runs(
     base: RunResults,
     head: RunResults,
@@ -135,7 +179,7 @@ def compare_runs(
     threshold: float = DEFAULT_THRESHOLD,
     alpha: float = DEFAULT_ALPHA,
 ) -> Comparison:
-    """Matches benchmarks by name (fullname) and classifies every change.
+    """Matches benchmarks by name (fullname), tests every change and controls the FDR.
 
     Raises:
         RecordError: the two files have no benchmark in common.
@@ -148,13 +192,12 @@ def compare_runs(
             f"{head.path}: no benchmark in common with {base.path}, expected runs of the same "
             "benchmarks (matched by name)"
         )
-    changes, untested = [], []
-    for name in common:
-        old, new = base_by_name[name], head_by_name[name]
-        change = _classify(old, new, threshold, alpha)
-        changes.append(change)
-        if math.isnan(change.p_slower):
-            untested.append(old.name)
+    tests = [_test(base_by_name[name], head_by_name[name]) for name in common]
+    _process_tests([test for test in tests if test["test"] == PROCESS_TEST])
+    q_values = _benjamini_hochberg([t["p_slower"] for t in tests], [t["p_faster"] for t in tests])
+    changes = [
+        _classify(test, q, threshold, alpha) for test, q in zip(tests, q_values, strict=True)
+    ]
     return Comparison(
         base=base.path,
         head=head.path,
@@ -163,62 +206,123 @@ def compare_runs(
         changes=tuple(changes),
         only_base=tuple(base_by_name[n].name for n in base_by_name if n not in head_by_name),
         only_head=tuple(head_by_name[n].name for n in head_by_name if n not in base_by_name),
-        untested=tuple(untested),
+        untested=tuple(c.name for c in changes if math.isnan(c.p_slower)),
+        packages=package_differences(base, head),
     )
 
 
-def _classify(old, new, threshold: float, alpha: float) -> Change:
-    ratio = new.median_s / old.median_s if old.median_s > 0 else math.nan
-    noisy = is_noisy(old.median_s, old.iqr_s) or is_noisy(new.median_s, new.iqr_s)
+def _test(old: BenchmarkResult, new: BenchmarkResult) -> dict:
+    """The medians, one-sided p-values and test used for one benchmark."""
+    before, after = median_ci(old.process_samples), median_ci(new.process_samples)
+    result = {
+        "name": old.name,
+        "noisy": before.noisy or after.noisy,
+        "processes": (before.processes or 1, after.processes or 1),
+        "test": SAMPLE_TEST,
+        "p_slower": math.nan,
+        "p_faster": math.nan,
+        "min_p": math.nan,  # the smallest two-sided p-value the test can give
+    }
+    if before.processes >= 2 and after.processes >= 2:
+        result.update(
+            base_s=before.median,
+            head_s=after.median,
+            test=PROCESS_TEST,
+            logs=(
+                np.log(process_medians(old.process_samples)),
+                np.log(process_medians(new.process_samples)),
+            ),
+            min_p=0.0,
+        )
+        return result
+    result.update(base_s=old.median_s, head_s=new.median_s)
+    if old.samples and new.samples:
+        result.update(
+            p_slower=slower_p_value(new.samples, old.samples),
+            p_faster=slower_p_value(old.samples, new.samples),
+            min_p=2 * min_attainable_p(len(new.samples), len(old.samples)),
+        )
+    return result
+
+
+def _process_tests(tests: list[dict]) -> None:
+    """Fills in the p-values of the benchmarks tested on per-process medians, all at once."""
+    if not tests:
+        return
+    slower, faster, _ = moderated_t([t["logs"][0] for t in tests], [t["logs"][1] for t in tests])
+    for test, p_slower, p_faster in zip(tests, slower, faster, strict=True):
+        test.update(p_slower=float(p_slower), p_faster=float(p_faster))
+
+
+def _benjamini_hochberg(p_slower: list[float], p_faster: list[float]) -> list[float]:
+    """BH-adjusted two-sided p-values (q-values) over the tested benchmarks; NaN for the rest."""
+    two_sided = np.minimum(1.0, 2 * np.fmin(p_slower, p_faster))
+    tested = ~np.isnan(two_sided)
+    q = np.full(two_sided.shape, math.nan)
+    if tested.any():
+        q[tested] = scipy_stats.false_discovery_control(two_sided[tested], method="bh")
+    return q.tolist()
+
+
+def _classify(test: dict, q: float, threshold: float, alpha: float) -> Change:
+    base_s, head_s = test["base_s"], test["head_s"]
+    ratio = head_s / base_s if base_s > 0 else math.nan
     slower, faster = ratio - 1 > threshold, 1 - ratio > threshold
-    if not old.samples or not new.samples:
-        p_slower = p_faster = math.nan
+    if math.isnan(q):
         status = "slower, untested" if slower else "faster, untested" if faster else "untested"
+    elif q < alpha and test["p_slower"] <= test["p_faster"]:
+        status = REGRESSION if slower else "slower, within threshold"
+    elif q < alpha:
+        status = IMPROVED if faster else "faster, within threshold"
+    elif (slower or faster) and test["min_p"] >= alpha:
+        status = f"{'slower' if slower else 'faster'}, too few rounds to test"
     else:
-        p_slower = slower_p_value(new.samples, old.samples)
-        p_faster = slower_p_value(old.samples, new.samples)
-        testable = min_attainable_p(len(new.samples), len(old.samples)) < alpha
-        if p_slower < alpha:
-            status = REGRESSION if slower else "slower, within threshold"
-        elif p_faster < alpha:
-            status = IMPROVED if faster else "faster, within threshold"
-        elif (slower or faster) and not testable:
-            status = f"{'slower' if slower else 'faster'}, too few rounds to test"
-        else:
-            status = "no significant change"
-    return Change(old.name, old.median_s, new.median_s, ratio, p_slower, p_faster, status, noisy)
-
-
-def _p_text(change: Change) -> str:
-    p = change.p_faster if change.ratio < 1 else change.p_slower
-    return "-" if math.isnan(p) else f"{p:.2g}"
+        status = "no significant change"
+    return Change(
+        name=test["name"],
+        base_s=base_s,
+        head_s=head_s,
+        ratio=ratio,
+        p_slower=test["p_slower"],
+        p_faster=test["p_faster"],
+        q=q,
+        status=status,
+        noisy=test["noisy"],
+        test=test["test"],
+        processes=test["processes"],
+    )
 
 
 def format_comparison(comparison: Comparison) -> str:
-    """The change table (Markdown) with a geometric-mean row, then the verdict."""
+    """The changes that matter, then the full table with a geometric-mean row, then the verdict."""
+    lines = []
+    matter = [c for c in comparison.changes if c.matters]
+    if matter:
+        matter.sort(key=lambda c: -abs(math.log(c.ratio)) if c.ratio > 0 else 0)
+        lines += [f"## Changes that matter ({len(matter)})", "", *_table(matter, None), ""]
+    lines += [f"## All {len(comparison.changes)} benchmarks", ""]
+    lines += _table(list(comparison.changes), comparison.geometric_mean_ratio - 1)
+    lines += ["", *_verdict(comparison)]
+    return "\n".join(lines) + "\n"
+
+
+def _table(changes: list[Change], geomean: float | None) -> list[str]:
     rows = [
         {
             "benchmark": c.name,
             "base": fmt_time(c.base_s, c.noisy),
             "head": fmt_time(c.head_s),
             "change": _signed_percent(c.change),
-            "p": _p_text(c),
+            "q": "-" if math.isnan(c.q) else f"{c.q:.2g}",
+            "processes": f"{c.processes[0]}/{c.processes[1]}",
             "status": c.status,
         }
-        for c in comparison.changes
+        for c in changes
     ]
-    geomean = comparison.geometric_mean_ratio - 1
-    rows.append(
-        {
-            "benchmark": f"geometric mean ({len(comparison.changes)} benchmarks)",
-            "base": "",
-            "head": "",
-            "change": _signed_percent(geomean),
-            "p": "",
-            "status": "",
-        }
-    )
-    table = pd.DataFrame(rows)
+    if geomean is not None:
+        label = f"geometric mean ({len(changes)} benchmarks)"
+        rows.append({"benchmark": label, "change": _signed_percent(geomean)})
+    table = pd.DataFrame(rows).fillna("")
     widths = {c: max(len(c), *(len(str(v)) for v in table[c])) for c in table.columns}
     lines = ["| " + " | ".join(c.ljust(widths[c]) for c in table.columns) + " |"]
     lines.append("|" + "|".join("-" * (widths[c] + 2) for c in table.columns) + "|")
@@ -226,8 +330,7 @@ def format_comparison(comparison: Comparison) -> str:
         "| " + " | ".join(str(row[c]).ljust(widths[c]) for c in table.columns) + " |"
         for row in table.to_dict("records")
     ]
-    lines += ["", *_verdict(comparison)]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _signed_percent(change: float) -> str:
@@ -236,12 +339,14 @@ def _signed_percent(change: float) -> str:
 
 def _verdict(comparison: Comparison) -> list[str]:
     rule = (
-        f"p < {comparison.alpha:g} in a one-sided Mann-Whitney U test on the raw samples and "
-        f"slower by more than {comparison.threshold * 100:g}%"
+        f"q < {comparison.alpha:g} (false discovery rate, Benjamini-Hochberg over all tested "
+        f"benchmarks) and slower by more than {comparison.threshold * 100:g}%"
     )
     lines = [f"base: {comparison.base}", f"head: {comparison.head}"]
     lines.append(
-        f"p: one-sided Mann-Whitney U p-value in the direction of the change; {NOISY_MARK}: noisy"
+        "q: Benjamini-Hochberg adjusted two-sided p-value; the test is a moderated t on the log "
+        "per-process medians when both sides have 2+ processes, else Mann-Whitney U on the raw "
+        f"samples (within one process only); processes: base/head; {NOISY_MARK}: noisy"
     )
     if comparison.only_base:
         lines.append(
@@ -250,6 +355,11 @@ def _verdict(comparison: Comparison) -> list[str]:
     if comparison.only_head:
         lines.append(
             f"only in head ({len(comparison.only_head)}): {', '.join(comparison.only_head)}"
+        )
+    if comparison.packages:
+        lines.append(
+            f"installed packages differ ({len(comparison.packages)}): "
+            + "; ".join(comparison.packages)
         )
     if comparison.regressions:
         names = ", ".join(c.name for c in comparison.regressions)

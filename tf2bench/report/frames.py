@@ -6,8 +6,13 @@ Column names (the report reads these, not the JSON):
                                                 `label` the parameter id ("cpu-mlp_train-eager-32")
     family, workload, mode, style, device, batch_size, items_per_round, item_unit, first_call_s,
     tracing_count, retraces, throughput_per_s, preset          the tf2bench record fields
-    median_s, q1_s, q3_s, iqr_s, rounds, iqr_ratio, noisy     timing per round (seconds)
+    median_s, q1_s, q3_s, iqr_s, rounds, iqr_ratio     timing per round (seconds)
+    processes, ci_low_s, ci_high_s, one_process    the 95% interval of the median over the
+                           processes (records.stats.median_ci); one_process: it covers one only
+    noisy                  the interval is wider than NOISE_WIDTH_THRESHOLD of the median
+    disagree               the processes measured different levels (records.stats)
     samples                a float ndarray of the raw samples (seconds) or None
+    process_samples        a tuple of each process's raw samples (seconds), empty without them
     pytest_params          the benchmark's pytest parameters as canonical JSON
     param_<key>, metric_<key>      the record's params and metrics, one column each
 """
@@ -24,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from tf2bench.records.schema import BenchmarkResult, RunResults
-from tf2bench.records.stats import iqr_ratio, is_noisy, summarize
+from tf2bench.records.stats import iqr_ratio, median_ci, processes_disagree, summarize
 
 __all__ = [
     "IDENTITY_FIELDS",
@@ -160,6 +165,7 @@ def _timing(bench: BenchmarkResult) -> dict[str, Any]:
         q1, q3 = summary.q1, summary.q3
     iqr = float(stats["iqr"]) if "iqr" in stats else _difference(q3, q1)
     rounds = stats.get("rounds", len(samples) if samples is not None else math.nan)
+    interval = median_ci(bench.process_samples)
     return {
         "median_s": median,
         "q1_s": math.nan if q1 is None else float(q1),
@@ -167,8 +173,14 @@ def _timing(bench: BenchmarkResult) -> dict[str, Any]:
         "iqr_s": iqr,
         "rounds": rounds,
         "iqr_ratio": iqr_ratio(median, iqr),
-        "noisy": is_noisy(median, iqr),
+        "processes": interval.processes,
+        "ci_low_s": interval.low,
+        "ci_high_s": interval.high,
+        "one_process": interval.one_process,
+        "noisy": interval.noisy,
+        "disagree": processes_disagree(bench.process_samples).flagged,
         "samples": samples,
+        "process_samples": bench.process_samples,
     }
 
 

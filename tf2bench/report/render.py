@@ -3,8 +3,9 @@
 The HTML page is self-contained: figures are inline SVG, tables sort with a few lines of inline
 script, long ones are folded in <details>; it references nothing outside itself.
 
-`write_report` builds the whole report in a temporary folder next to the target and then
-renames it into place, so an existing report is replaced whole or not at all.
+`write_report` (in `tf2bench.report.output`) builds the whole report in a temporary folder next
+to the target and then renames it into place, so an existing report is replaced whole or not
+at all.
 """
 
 from __future__ import annotations
@@ -13,16 +14,12 @@ import html
 import io
 import os
 import re
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 from matplotlib.figure import Figure
-
-from tf2bench.errors import OutputError
 
 __all__ = [
     "Document",
@@ -35,7 +32,6 @@ __all__ = [
     "write_report",
 ]
 
-REPORT_FILES = ("report.md", "report.html", "figures")
 # Tables longer than this are folded into <details> so the page stays short.
 FOLD_ROWS = 12
 _SVG_PROLOGUE = re.compile(r"^.*?(?=<svg)", re.S)
@@ -121,38 +117,54 @@ class Document:
 
 
 def render_markdown(document: Document) -> str:
-    """The report as GitHub-flavoured Markdown; figures are linked as figures/<name>.svg."""
-    lines = [f"# {document.title}", "", "## Answer at a glance", ""]
-    lines += [f"- {item}" for item in document.summary] + [""]
-    lines += ["Contents: " + " · ".join(f"[{s.title}](#{s.anchor})" for s in document.sections), ""]
+    """The report as GitHub-flavoured Markdown; figures are linked as figures/<name>.svg.
+
+    Every text passes through `_md`, so nothing from a record becomes raw HTML or a link.
+    """
+    lines = [f"# {_md(document.title)}", "", "## Answer at a glance", ""]
+    lines += [f"- {_md(item)}" for item in document.summary] + [""]
+    contents = " · ".join(f"[{_md(s.title)}](#{s.anchor})" for s in document.sections)
+    lines += ["Contents: " + contents, ""]
     for section in document.sections:
-        lines += [f"## {section.title}", ""]
-        lines += [f"*{section.question}*", ""] if section.question else []
+        lines += [f"## {_md(section.title)}", ""]
+        lines += [f"*{_md(section.question)}*", ""] if section.question else []
         for block in section.blocks:
             lines += _markdown_block(block) + [""]
     return "\n".join(lines).rstrip() + "\n"
 
 
+def _md(text: object) -> str:
+    """Text safe in Markdown that renderers allow raw HTML in: no tag, no link can form.
+
+    NOTE: `<` and `>` become entities everywhere, code spans included, because a renderer's
+    idea of where a code span starts (backslashes, backtick runs) cannot be predicted from
+    here; a name holding them then reads `&lt;` inside code, visibly but harmlessly.
+    """
+    escaped = str(text).replace("<", "&lt;").replace(">", "&gt;")
+    return escaped.replace("](", "]\\(")
+
+
 def _markdown_block(block: Block) -> list[str]:
     if isinstance(block, str):
-        return [block]
+        return [_md(block)]
     if isinstance(block, list):
-        return [f"- {item}" for item in block]
+        return [f"- {_md(item)}" for item in block]
     if isinstance(block, Plot):
-        return [f"![{block.caption}]({block.path})", "", f"*{block.caption}*"]
+        caption = _md(block.caption)
+        return [f"![{caption}]({block.path})", "", f"*{caption}*"]
     return _markdown_table(block)
 
 
 def _markdown_table(table: Table) -> list[str]:
     def cell(value: object) -> str:
-        return str(value).replace("|", "\\|").replace("\n", " ")
+        return _md(value).replace("|", "\\|").replace("\n", " ")
 
     header = [cell(c) for c in table.rows.columns]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += [
         "| " + " | ".join(cell(v) for v in row) + " |" for row in table.rows.itertuples(index=False)
     ]
-    return lines + (["", f"*{table.caption}*"] if table.caption else [])
+    return lines + (["", f"*{_md(table.caption)}*"] if table.caption else [])
 
 
 STYLE = """
@@ -262,74 +274,14 @@ def write_report(
     out_dir: str | os.PathLike[str],
     progress: Callable[[str], None] = lambda step: None,
 ) -> Path:
-    """Writes DIR/report.md, DIR/report.html and DIR/figures/*.svg, replacing DIR whole.
+    """Writes the report folder safely; see `tf2bench.report.output.write_report`."""
+    from tf2bench.report.output import write_report as write
 
-    The report is built in a temporary folder beside DIR and renamed into place; a failure
-    leaves any earlier report untouched. DIR must be absent, empty or an earlier report.
-
-    Raises:
-        OutputError: DIR cannot be written, or holds files that are not a tf2bench report.
-    """
-    target = check_output(out_dir)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-    except OSError as error:
-        raise OutputError(f"{out_dir}: cannot be written ({_reason(error)})") from None
-    try:
-        staging.chmod(0o755)  # mkdtemp makes it private; a report is meant to be read
-        (staging / "figures").mkdir()
-        plots = document.plots()
-        for index, plot in enumerate(plots):
-            progress(f"figure {index + 1} of {len(plots)}: {plot.name}")
-            (staging / plot.path).write_text(plot.svg, encoding="utf-8")
-        (staging / "report.md").write_text(render_markdown(document), encoding="utf-8")
-        (staging / "report.html").write_text(render_html(document), encoding="utf-8")
-        _swap_into_place(staging, target)
-    except OSError as error:
-        raise OutputError(f"{out_dir}: cannot be written ({_reason(error)})") from None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
+    return write(document, out_dir, progress=progress)
 
 
 def check_output(out_dir: str | os.PathLike[str]) -> Path:
-    """The absolute report folder, if a report can be written there (checked before any work).
+    """The report folder, if one can be written there; see `tf2bench.report.output`."""
+    from tf2bench.report.output import check_output as check
 
-    Raises:
-        OutputError: a parent is a file, DIR is a file, or DIR holds files of its own.
-    """
-    target = Path(out_dir).absolute()
-    blocker = next((p for p in target.parents if p.exists() and not p.is_dir()), None)
-    if blocker is not None:
-        raise OutputError(f"{target}: cannot be written ({blocker} is a file, not a folder)")
-    if target.exists() and not target.is_dir():
-        raise OutputError(f"{target}: exists and is not a folder, expected a folder for the report")
-    if target.is_dir():
-        foreign = sorted(p.name for p in target.iterdir() if p.name not in REPORT_FILES)
-        if foreign:
-            raise OutputError(
-                f"{target}: holds files that are not part of a tf2bench report "
-                f"({', '.join(foreign[:3])}), expected an empty folder or an earlier report"
-            )
-    return target
-
-
-def _swap_into_place(staging: Path, target: Path) -> None:
-    """Renames staging to target; an earlier report is moved aside first and then removed."""
-    if not target.exists():
-        staging.rename(target)
-        return
-    retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-    retired.rmdir()  # only the unique name is wanted; rename needs it free
-    target.rename(retired)
-    try:
-        staging.rename(target)
-    except OSError:
-        retired.rename(target)  # put the earlier report back
-        raise
-    shutil.rmtree(retired, ignore_errors=True)
-
-
-def _reason(error: OSError) -> str:
-    return error.strerror or error.__class__.__name__
+    return check(out_dir)

@@ -19,6 +19,7 @@ import tensorflow as tf
 from tf2bench.errors import UsageError, expect_choice
 from tf2bench.workloads.data import mnist_arrays, prepare_images
 from tf2bench.workloads.models import build_functional
+from tf2bench.workloads.train_step import compile_fn, make_optimizer, per_iterator, train_step
 
 __all__ = [
     "NETWORKS",
@@ -35,7 +36,6 @@ NETWORKS = ("mlp", "cnn")  # the networks that take MNIST-shaped images
 STRATEGIES = ("none", "one_device", "mirrored", "multi_worker")
 # Replicas sum per-replica partial losses and gradients in another order than one device.
 TOLERANCE = {"rtol": 1e-4, "atol": 1e-5}
-LEARNING_RATE = 0.01
 
 
 @dataclass(frozen=True)
@@ -163,36 +163,17 @@ def build_distributed_step(spec: DistributeSpec) -> DistributedStep:
     device = replica_devices(spec.device, 1)[0]
     with strategy.scope() if strategy is not None else tf.device(device):
         model = build_functional(spec.network, seed=spec.seed)
-        optimizer = keras.optimizers.SGD(LEARNING_RATE)
-        # Built up front: creating optimizer slots inside the first trace would trace twice.
-        optimizer.build(model.trainable_variables)
+        optimizer = make_optimizer(model)
     per_example_loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction=None)
 
-    def replica_step(images, labels):
-        with tf.GradientTape() as tape:
-            logits = model(images, training=True)
-            # Scaled by the global batch: summing the replicas' losses gives the global mean.
-            loss = tf.nn.compute_average_loss(
-                per_example_loss(labels, logits), global_batch_size=spec.global_batch
-            )
-        gradients = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
-        return loss
+    def global_mean_loss(labels, logits):
+        # Scaled by the global batch: summing the replicas' losses gives the global mean.
+        return tf.nn.compute_average_loss(
+            per_example_loss(labels, logits), global_batch_size=spec.global_batch
+        )
 
     dataset = _dataset(spec)
-    if strategy is None:
-        iterator = iter(dataset)
-
-        @tf.function
-        def train_step(iterator):
-            return replica_step(*next(iterator))
-
-    else:
-        iterator = iter(strategy.experimental_distribute_dataset(dataset))
-
-        @tf.function
-        def train_step(iterator):
-            per_replica = strategy.run(replica_step, args=next(iterator))
-            return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
-
-    return DistributedStep(spec, strategy, train_step, iterator, model)
+    if strategy is not None:
+        dataset = strategy.experimental_distribute_dataset(dataset)
+    step = per_iterator(train_step(model, optimizer, global_mean_loss), strategy)
+    return DistributedStep(spec, strategy, compile_fn(step, "autograph"), iter(dataset), model)

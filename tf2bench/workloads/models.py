@@ -387,8 +387,6 @@ def outputs_and_gradients(
         (outputs of `model(x)`, the training loss on (x, y), the loss's gradients with respect
         to `trainable_variables` in layer order).
     """
-    variables = model.trainable_variables
-    with tf.GradientTape() as tape:
-        outputs = model(x, training=True)
-        loss = loss_for(network)(y, outputs)
-    return outputs, loss, tape.gradient(loss, variables)
+    from tf2bench.workloads.train_step import forward_backward
+
+    return forward_backward(model, loss_for(network), x, y)

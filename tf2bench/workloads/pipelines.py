@@ -1,4 +1,6 @@
-"""tf.data pipelines from a PipelineSpec, the NumPy-slicing limit, TFRecord shards, checksums.
+"""tf.data pipelines from a PipelineSpec, the data they read, and their element checksums.
+
+TFRecord shards are in `shards`, the NumPy-slicing limit in `limit`.
 
 The seed's pipeline is MNIST scaled to float32 with a channel axis, `from_tensor_slices`, a
 `rot90` map, `shuffle(10000)` and `batch(4)`; every other pipeline changes some of its stages:
@@ -15,42 +17,35 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
-from tf2bench.errors import EquivalenceError, UsageError, expect_choice
+from tf2bench.errors import EquivalenceError, UsageError, expect_choice, expect_int
 from tf2bench.workloads.augment import MAPS, batch_map, scalar_map
 from tf2bench.workloads.data import IMAGE_SHAPE, mnist_arrays, prepare_images
-from tf2bench.workloads.models import build_functional
+from tf2bench.workloads.models import build_functional, loss_for
+from tf2bench.workloads.shards import read_shards
+from tf2bench.workloads.train_step import make_train_step
 
 __all__ = [
     "MAPS",
     "SEED_PIPELINE",
     "SOURCES",
-    "NumpyBatches",
     "PipelineData",
     "PipelineSpec",
     "arrays_checksum",
     "assert_same_elements",
-    "build_dataset",
     "build_train_step",
+    "build_dataset",
     "check_batch",
     "dataset_checksum",
     "make_pipeline_data",
-    "read_shards",
-    "write_shards",
 ]
 
 SOURCES = ("memory", "tfrecord", "tfrecord_interleave", "generator")
 SHUFFLE_SEED = 0
-_FEATURES = {
-    "pixels": tf.io.FixedLenFeature([], tf.string),
-    "label": tf.io.FixedLenFeature([], tf.int64),
-    "key": tf.io.FixedLenFeature([], tf.int64),
-}
 
 
 @dataclass(frozen=True)
@@ -93,8 +88,8 @@ class PipelineSpec:
                 raise UsageError(
                     f"Received an invalid `{name}`, expected True or False. Received: {value!r}"
                 )
-        _expect_int("shuffle", self.shuffle, minimum=0, meaning="a buffer size, 0 for none")
-        _expect_int("batch_size", self.batch_size, minimum=1, meaning="elements per batch")
+        expect_int("shuffle", self.shuffle, minimum=0, meaning="a buffer size, 0 for none")
+        expect_int("batch_size", self.batch_size, minimum=1, meaning="elements per batch")
         if self.vectorized and self.map == "none":
             raise UsageError(
                 "Received vectorized=True with map='none', expected a map to vectorise "
@@ -132,14 +127,6 @@ class PipelineSpec:
         return {"variant": self.variant(), **fields}
 
 
-def _expect_int(name: str, value: Any, *, minimum: int, meaning: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise UsageError(
-            f"Received an invalid `{name}`, expected an integer >= {minimum} ({meaning}). "
-            f"Received: {name}={value!r}"
-        )
-
-
 SEED_PIPELINE = PipelineSpec()
 
 
@@ -168,83 +155,6 @@ def make_pipeline_data(count: int, seed: int = 0) -> PipelineData:
     """`count` MNIST examples (the real file if present, else synthetic) scaled as the seed does."""
     arrays = mnist_arrays(count, seed=seed)
     return PipelineData(prepare_images(arrays.images), arrays.labels.astype(np.int32))
-
-
-# --- TFRecord shards -------------------------------------------------------------------------
-
-
-def write_shards(data: PipelineData, folder: str | Path, num_shards: int) -> PipelineData:
-    """Writes the elements as tf.train.Example records into `num_shards` files, round-robin.
-
-    Pixels are stored as the original uint8 bytes and scaled again when read, as MNIST
-    TFRecords usually are; the round trip is exact (x / 255 in float32 both ways).
-
-    Returns:
-        `data` with `shards` set to the files written, in order.
-    """
-    _expect_int("num_shards", num_shards, minimum=1, meaning="TFRecord files")
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = [str(folder / f"mnist-{i:05d}-of-{num_shards:05d}.tfrecord") for i in range(num_shards)]
-    pixels = np.rint(data.images[..., 0] * 255.0).astype(np.uint8)
-    writers = [tf.io.TFRecordWriter(path) for path in paths]
-    try:
-        for index in range(data.count):
-            example = tf.train.Example(
-                features=tf.train.Features(
-                    feature={
-                        "pixels": _bytes_feature(pixels[index].tobytes()),
-                        "label": _int_feature(int(data.labels[index])),
-                        "key": _int_feature(index),
-                    }
-                )
-            )
-            writers[index % num_shards].write(example.SerializeToString())
-    finally:
-        for writer in writers:
-            writer.close()
-    return PipelineData(data.images, data.labels, tuple(paths))
-
-
-def _bytes_feature(value: bytes) -> tf.train.Feature:
-    return tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
-
-
-def _int_feature(value: int) -> tf.train.Feature:
-    return tf.train.Feature(int64_list=tf.train.Int64List(value=[value]))
-
-
-def read_shards(
-    paths: Iterable[str], *, interleave: bool, parallel: bool, keyed: bool
-) -> tf.data.Dataset:
-    """The shards as (image, label[, key]) elements, parsed one record at a time.
-
-    Args:
-        interleave: read the files concurrently (`interleave`, AUTOTUNE parallelism) instead of
-            one after another.
-        parallel: parse with `num_parallel_calls=AUTOTUNE`.
-        keyed: keep the element key (the augment needs it).
-    """
-    paths = list(paths)
-    if not paths:
-        raise UsageError("Received no TFRecord shards, expected files written by write_shards")
-    if interleave:
-        records = tf.data.Dataset.from_tensor_slices(paths).interleave(
-            tf.data.TFRecordDataset,
-            cycle_length=len(paths),
-            num_parallel_calls=tf.data.AUTOTUNE,
-        )
-    else:
-        records = tf.data.TFRecordDataset(paths)
-
-    def parse(record):
-        example = tf.io.parse_single_example(record, _FEATURES)
-        pixels = tf.reshape(tf.io.decode_raw(example["pixels"], tf.uint8), (*IMAGE_SHAPE, 1))
-        image = tf.cast(pixels, tf.float32) / 255.0
-        label = tf.cast(example["label"], tf.int32)
-        return (image, label, example["key"]) if keyed else (image, label)
-
-    return records.map(parse, num_parallel_calls=tf.data.AUTOTUNE if parallel else None)
 
 
 # --- the pipeline ----------------------------------------------------------------------------
@@ -308,34 +218,6 @@ def build_dataset(
     options.deterministic = spec.deterministic
     options.experimental_optimization.apply_default_optimizations = spec.optimize
     return dataset.with_options(options)
-
-
-class NumpyBatches:
-    """The limit: the same bytes sliced batch by batch straight from the NumPy arrays, forever.
-
-    Each batch is copied out, so its bytes are touched once as a tf.data batch's are; the last
-    batch of a pass wraps around to the start, so every batch is full.
-    """
-
-    def __init__(self, data: PipelineData, batch_size: int) -> None:
-        _expect_int("batch_size", batch_size, minimum=1, meaning="elements per batch")
-        self.images, self.labels = data.images, data.labels
-        self.batch_size = batch_size
-        self.position = 0
-
-    def __iter__(self) -> NumpyBatches:
-        return self
-
-    def __next__(self) -> tuple[np.ndarray, np.ndarray]:
-        start, stop = self.position, self.position + self.batch_size
-        count = len(self.labels)
-        if stop <= count:
-            batch = (self.images[start:stop].copy(), self.labels[start:stop].copy())
-        else:
-            rows = np.arange(start, stop) % count
-            batch = (self.images[rows], self.labels[rows])
-        self.position = stop % count
-        return batch
 
 
 # --- equivalence -----------------------------------------------------------------------------
@@ -406,19 +288,7 @@ def build_train_step(element_spec: tuple[tf.TensorSpec, ...], network: str = "cn
     Returns:
         A tf.function (images, labels) -> loss, using the functional network from `models`.
     """
-    import keras
-
     model = build_functional(network, seed=seed)
-    optimizer = keras.optimizers.SGD(0.01)
-    # Built up front: creating optimizer slots inside the first trace would trace twice.
-    optimizer.build(model.trainable_variables)
-    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-
-    def train_step(images, labels):
-        with tf.GradientTape() as tape:
-            loss = loss_fn(labels, model(images, training=True))
-        gradients = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
-        return loss
-
-    return tf.function(train_step, input_signature=list(element_spec[:2]))
+    return make_train_step(
+        model, loss_for(network), "autograph", input_signature=list(element_spec[:2])
+    )

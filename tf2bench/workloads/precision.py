@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from tf2bench.errors import UsageError, expect_choice
-from tf2bench.workloads.steps import LEARNING_RATE, Step, StepSpec, build_step, compile_fn
+from tf2bench.workloads.steps import TRAIN_WORKLOADS, Step, StepSpec, build_step
+from tf2bench.workloads.train_step import make_optimizer, make_train_step
 
 __all__ = [
     "MIXED_TOLERANCE",
@@ -23,7 +24,6 @@ __all__ = [
 ]
 
 PRECISIONS = ("float32", "mixed_float16")
-TRAIN_WORKLOADS = ("mlp_train", "cnn_train")
 # float16 has an 11-bit significand: a loss agrees with float32's to about 1e-3 relative.
 MIXED_TOLERANCE = {"rtol": 1e-2, "atol": 1e-3}
 
@@ -53,42 +53,21 @@ def dtype_policy(name: str = "mixed_float16") -> Iterator[Any]:
         keras.mixed_precision.set_global_policy(previous)
 
 
-def _scaled_train_step(model, optimizer, loss_fn):
-    import tensorflow as tf
-
-    def train_step(images, labels):
-        with tf.GradientTape() as tape:
-            logits = model(images, training=True)
-            # NOTE: the loss is computed in float32 (Keras casts logits to the loss dtype).
-            loss = loss_fn(labels, logits)
-            # Loss scaling keeps small float16 gradients from flushing to zero.
-            scaled = optimizer.scale_loss(loss)
-        gradients = tape.gradient(scaled, model.trainable_variables)
-        # apply_gradients unscales, and skips the update when a gradient is not finite.
-        optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
-        return loss
-
-    return train_step
-
-
 def build_mixed_train_step(spec: StepSpec) -> Step:
     """A train step of `spec` whose model computes in float16 with dynamic loss scaling.
 
     The same seeded weights and batch as `build_step(spec)`, so the first loss agrees with the
     float32 step within MIXED_TOLERANCE.
     """
-    import keras
-
-    from tf2bench.workloads.models import build_functional
+    from tf2bench.workloads.models import build_functional, loss_for
 
     expect_choice("mixed-precision workload", spec.workload, TRAIN_WORKLOADS)
+    network = spec.workload.split("_")[0]
     with dtype_policy("mixed_float16"):
-        model = build_functional(spec.workload.split("_")[0], seed=spec.seed)
-        optimizer = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(LEARNING_RATE))
-    # Built up front: creating optimizer slots inside the first trace would trace twice.
-    optimizer.build(model.trainable_variables)
-    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    fn = compile_fn(_scaled_train_step(model, optimizer, loss_fn), spec.mode)
+        model = build_functional(network, seed=spec.seed)
+    # Loss scaling keeps small float16 gradients from flushing to zero.
+    optimizer = make_optimizer(model, loss_scaling=True)
+    fn = make_train_step(model, loss_for(network), spec.mode, optimizer)
     state = {"model": model, "optimizer": optimizer}
     return Step(spec, fn, _float32_batch(spec), spec.batch_size, "examples", state)
 

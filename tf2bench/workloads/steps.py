@@ -14,7 +14,8 @@ import tensorflow as tf
 
 from tf2bench.errors import UsageError, expect_choice
 from tf2bench.workloads.data import mnist_arrays, prepare_images
-from tf2bench.workloads.models import build_functional
+from tf2bench.workloads.models import build_functional, loss_for
+from tf2bench.workloads.train_step import MODES, compile_fn, make_optimizer, make_train_step
 
 __all__ = [
     "BATCHED_WORKLOADS",
@@ -23,31 +24,22 @@ __all__ = [
     "RETRACE_SHAPES",
     "RETRACE_VARIANTS",
     "TOLERANCE",
+    "TRAIN_WORKLOADS",
     "Step",
     "StepSpec",
     "build_step",
-    "compile_fn",
     "make_retrace_function",
     "retrace_inputs",
 ]
 
-MODES = ("eager", "autograph", "xla")
 # Workloads that take a batch of MNIST images; the op-granularity pair has fixed shapes.
 BATCHED_WORKLOADS = ("mlp_train", "mlp_infer", "cnn_train", "control_flow")
 OP_WORKLOADS = ("many_small_ops", "few_large_ops")
+TRAIN_WORKLOADS = ("mlp_train", "cnn_train")
 RETRACE_VARIANTS = ("no_signature", "input_signature", "reduce_retracing")
 RETRACE_SHAPES = (1, 2, 3, 4, 5, 6, 7, 8)
 # float32; XLA and oneDNN fuse and reorder reductions, so modes agree to rounding, not bits.
 TOLERANCE = {"rtol": 1e-4, "atol": 1e-5}
-LEARNING_RATE = 0.01
-
-
-def compile_fn(fn: Callable[..., Any], mode: str, **function_kwargs: Any) -> Callable[..., Any]:
-    """`fn` itself (eager), `tf.function(fn)` (AutoGraph) or `tf.function(fn, jit_compile=True)`."""
-    expect_choice("mode", mode, MODES)
-    if mode == "eager":
-        return fn
-    return tf.function(fn, jit_compile=(mode == "xla"), **function_kwargs)
 
 
 @dataclass(frozen=True)
@@ -99,18 +91,6 @@ def _batch(batch_size: int, seed: int) -> tuple[tf.Tensor, tf.Tensor]:
     return images, labels
 
 
-def _train_step(model, optimizer, loss_fn) -> Callable[..., Any]:
-    def train_step(images, labels):
-        with tf.GradientTape() as tape:
-            logits = model(images, training=True)
-            loss = loss_fn(labels, logits)
-        gradients = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=False))
-        return loss
-
-    return train_step
-
-
 def _infer_step(model) -> Callable[..., Any]:
     def infer_step(images):
         return model(images, training=False)
@@ -149,17 +129,12 @@ def few_large_ops(a, b):
 
 def build_step(spec: StepSpec) -> Step:
     """Builds fresh state (model, optimizer, inputs) for `spec` and compiles its step."""
-    import keras
-
     rng = np.random.default_rng(spec.seed)
-    if spec.workload in ("mlp_train", "cnn_train"):
+    if spec.workload in TRAIN_WORKLOADS:
         network = spec.workload.split("_")[0]
         model = build_functional(network, seed=spec.seed)
-        optimizer = keras.optimizers.SGD(LEARNING_RATE)
-        # Built up front: creating optimizer slots inside the first trace would trace twice.
-        optimizer.build(model.trainable_variables)
-        loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-        fn = compile_fn(_train_step(model, optimizer, loss_fn), spec.mode)
+        optimizer = make_optimizer(model)
+        fn = make_train_step(model, loss_for(network), spec.mode, optimizer)
         args = _batch(spec.batch_size, spec.seed)
         state = {"model": model, "optimizer": optimizer}
         return Step(spec, fn, args, spec.batch_size, "examples", state)

@@ -14,20 +14,21 @@ import tensorflow as tf
 
 from tf2bench.errors import UsageError, expect_choice
 from tf2bench.workloads.models import example_batch, loss_for
-from tf2bench.workloads.steps import MODES, compile_fn
+from tf2bench.workloads.train_step import (
+    LEARNING_RATE,
+    MODES,
+    compile_fn,
+    make_optimizer,
+    make_train_step,
+)
 
 __all__ = [
-    "LEARNING_RATE",
     "CustomLoop",
     "compile_keras",
     "fit_epoch",
     "make_forward",
-    "make_optimizer",
-    "make_train_step",
     "train_dataset",
 ]
-
-LEARNING_RATE = 0.01
 
 
 def make_forward(model, mode: str) -> Callable[[tf.Tensor], tf.Tensor]:
@@ -37,37 +38,6 @@ def make_forward(model, mode: str) -> Callable[[tf.Tensor], tf.Tensor]:
         return model(x, training=False)
 
     return compile_fn(forward, mode)
-
-
-def make_optimizer(model) -> keras.optimizers.Optimizer:
-    """SGD with its state built for the model's variables (works on raw tf.Variables too)."""
-    optimizer = keras.optimizers.SGD(LEARNING_RATE)
-    # Built up front: creating optimizer state inside the first trace would trace twice.
-    optimizer.build(model.trainable_variables)
-    return optimizer
-
-
-def _train_step(model, network: str, optimizer) -> Callable[[tf.Tensor, tf.Tensor], tf.Tensor]:
-    loss_fn = loss_for(network)
-
-    def train_step(x, y):
-        with tf.GradientTape() as tape:
-            loss = loss_fn(y, model(x, training=True))
-        variables = model.trainable_variables
-        gradients = tape.gradient(loss, variables)
-        optimizer.apply_gradients(zip(gradients, variables, strict=True))
-        return loss
-
-    return train_step
-
-
-def make_train_step(model, network: str, mode: str, optimizer=None) -> Callable[..., tf.Tensor]:
-    """A `tf.GradientTape` train step `step(x, y) -> loss` in the given mode.
-
-    Works for every style: it needs only `model(x, training=True)` and `trainable_variables`.
-    """
-    optimizer = optimizer or make_optimizer(model)
-    return compile_fn(_train_step(model, network, optimizer), mode)
 
 
 def compile_keras(model: keras.Model, network: str, steps_per_execution: int = 1) -> keras.Model:
@@ -128,7 +98,7 @@ class CustomLoop:
         self.model = model
         self.optimizer = make_optimizer(model)
         self.steps_per_execution = steps_per_execution
-        self.step = make_train_step(model, network, mode, self.optimizer)
+        self.step = make_train_step(model, loss_for(network), mode, self.optimizer)
         self.execute = tf.function(self._run_steps) if steps_per_execution > 1 else None
 
     def _run_steps(self, iterator):

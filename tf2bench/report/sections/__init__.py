@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import matplotlib
+
 from tf2bench.records.schema import RunResults
 from tf2bench.report.frames import results_frame, source_labels
 from tf2bench.report.history import history_section
@@ -65,11 +67,13 @@ def build_document(
     if history is not None:  # many runs of one environment: the history is the answer
         sections.append(history[0])
         summary += history[1]
-    for builder in SECTION_BUILDERS:
-        progress(builder.__name__.removesuffix("_section").replace("_", " "))
-        result = builder(frame, multi)
-        if result is not None:
-            sections.append(result[0])
-            summary += result[1]
-    sections.append(appendix_section(frame, multi))
+    # Names from records may hold `$`: figure text is literal, never mathtext.
+    with matplotlib.rc_context({"text.parse_math": False}):
+        for builder in SECTION_BUILDERS:
+            progress(builder.__name__.removesuffix("_section").replace("_", " "))
+            result = builder(frame, multi)
+            if result is not None:
+                sections.append(result[0])
+                summary += result[1]
+        sections.append(appendix_section(frame, multi))
     return Document(title=title, summary=summary, sections=sections)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from tf2bench.records.stats import IQR_NOISE_THRESHOLD
+from tf2bench.records.stats import NOISE_WIDTH_THRESHOLD
 from tf2bench.report.analysis import REPORT_RESAMPLES
 from tf2bench.report.formatting import NOISY_MARK, fmt_value
 from tf2bench.report.render import Section
@@ -23,9 +23,13 @@ __all__ = [
 ]
 
 NOISE_NOTE = (
-    f"{NOISY_MARK} marks a noisy result: its IQR is above {IQR_NOISE_THRESHOLD:.0%} of its median."
+    f"{NOISY_MARK} marks a noisy result: the 95% interval of its median is wider than "
+    f"{NOISE_WIDTH_THRESHOLD:.0%} of the median."
 )
-CI_NOTE = "Brackets: 95% bootstrap confidence interval of the ratio of medians (raw samples)."
+CI_NOTE = (
+    "Brackets: 95% bootstrap confidence interval of the ratio of medians; over the processes "
+    "(hierarchical) when both sides ran in 2+ processes, else inside one process only."
+)
 
 # header -> (row -> cell text)
 Columns = dict[str, Callable[[dict], str]]

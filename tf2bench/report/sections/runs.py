@@ -9,7 +9,7 @@ import pandas as pd
 
 from tf2bench.records.families import family
 from tf2bench.records.schema import RunResults
-from tf2bench.records.stats import IQR_NOISE_THRESHOLD, geometric_mean
+from tf2bench.records.stats import DISAGREE_EFFECT_FLOOR, NOISE_WIDTH_THRESHOLD, geometric_mean
 from tf2bench.report import plots_runs
 from tf2bench.report.analysis import device_speedups, source_ratios
 from tf2bench.report.distributions import CLIP_QUANTILE, distribution_svg, group_panels
@@ -222,13 +222,23 @@ def _family_title(name: str) -> str:
 
 
 def noisy_section(frame: pd.DataFrame, multi: bool) -> Result:
-    """The noisy results (IQR above the threshold of the median), listed."""
-    noisy = frame[frame["noisy"]]
+    """The noisy results (wide interval of the median) and those whose processes disagree."""
+    noisy = frame[frame["noisy"] | frame["disagree"]]
+    one = int(frame["one_process"].sum())
     text = (
-        f"{len(noisy)} of {len(frame)} results are noisy (IQR above "
-        f"{IQR_NOISE_THRESHOLD:.0%} of the median); re-run them on a quieter machine before "
-        "trusting a small difference."
+        f"{int(frame['noisy'].sum())} of {len(frame)} results are noisy (the 95% interval of "
+        f"the median is wider than {NOISE_WIDTH_THRESHOLD:.0%} of it); re-run them on a quieter "
+        "machine before trusting a small difference."
     )
+    if frame["disagree"].any():
+        text += (
+            f" In {int(frame['disagree'].sum())} the processes disagree (their medians differ "
+            f"significantly and by more than {DISAGREE_EFFECT_FLOOR:.0%}): "
+            + ", ".join(frame.loc[frame["disagree"], "name"].astype(str))
+            + "."
+        )
+    if one:
+        text += f" {one} results ran in one process: their interval covers that process only."
     blocks: list = [text] + ([Table(generic_table(noisy, multi))] if not noisy.empty else [])
     return Section("Noisy results", blocks), [f"**Noise**: {text}"]
 

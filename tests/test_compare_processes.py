@@ -1,0 +1,124 @@
+"""`compare` on runs with several processes: FDR control, power, package differences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tf2bench.records.moderated import fit_prior, moderated_t
+from tf2bench.records.schema import BLOCK_KEY, BenchRecord, parse_results
+from tf2bench.report.compare import PROCESS_TEST, compare_runs, format_comparison
+
+
+def run_document(
+    medians, rng, *, processes=5, samples=30, between=0.03, within=0.05, packages=None
+):
+    """A v2 results document: per benchmark `processes` processes around the given median."""
+    benchmarks = []
+    for index, median in enumerate(medians):
+        levels = median * np.exp(between * rng.standard_normal(processes))
+        data = [level * np.exp(within * rng.standard_normal(samples)) for level in levels]
+        block = BenchRecord(family="execution", workload=f"w{index}").to_extra_info()
+        block["processes"] = [
+            {"index": i, "data": d.tolist(), "first_call_s": None, "warmup_calls": 1}
+            for i, d in enumerate(data)
+        ]
+        pooled = np.concatenate(data)
+        benchmarks.append(
+            {
+                "name": f"test_w[{index}]",
+                "fullname": f"b.py::test_w[{index}]",
+                "stats": {"median": float(np.median(pooled)), "data": pooled.tolist()},
+                "extra_info": {BLOCK_KEY: block},
+            }
+        )
+    fingerprint = {"tensorflow": "2.21.0", "packages": packages or {}}
+    return {"machine_info": {BLOCK_KEY: fingerprint}, "benchmarks": benchmarks}
+
+
+def runs(base_medians, head_medians, seed, **options):
+    rng = np.random.default_rng(seed)
+    base = parse_results(run_document(base_medians, rng, **options), where="base.json")
+    head = parse_results(run_document(head_medians, rng, **options), where="head.json")
+    return base, head
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_fdr_control_with_500_nulls_and_10_real_changes(seed):
+    medians = np.geomspace(1e-4, 1e-1, 510)
+    changed = np.zeros(510, dtype=bool)
+    changed[::51] = True  # 10 benchmarks 15% slower, spread over the range
+    base, head = runs(medians, np.where(changed, medians * 1.15, medians), seed)
+    comparison = compare_runs(base, head)
+    flagged = np.array([c.status == "REGRESSION" for c in comparison.changes])
+    assert all(c.test == PROCESS_TEST for c in comparison.changes)
+    assert flagged[changed].all()
+    assert flagged[~changed].sum() <= 1
+    assert comparison.exit_code == 1
+
+
+def test_a_run_against_a_rerun_of_itself_flags_nothing():
+    medians = np.geomspace(1e-4, 1e-1, 300)
+    base, head = runs(medians, medians, seed=3)
+    comparison = compare_runs(base, head)
+    assert not any(c.matters for c in comparison.changes)
+    assert comparison.exit_code == 0
+
+
+def test_within_process_tests_flag_between_process_noise_and_process_tests_do_not():
+    # Strong spread between processes, little inside one: the old raw-sample test sees a
+    # "change" in every benchmark; the per-process test sees none.
+    medians = np.full(50, 1e-3)
+    base, head = runs(medians, medians, seed=4, between=0.08, within=0.01, samples=200)
+    comparison = compare_runs(base, head, threshold=0.05)
+    assert not comparison.regressions
+    one = [
+        parse_results(
+            run_document(
+                medians,
+                np.random.default_rng(s),
+                processes=1,
+                between=0.08,
+                within=0.01,
+                samples=200,
+            ),
+            where=f"{s}",
+        )
+        for s in (5, 6)
+    ]
+    assert compare_runs(*one, threshold=0.05).regressions
+
+
+def test_moderation_pools_variance_and_keeps_nulls_uniform():
+    rng = np.random.default_rng(7)
+    base = [rng.normal(0, 0.03, 3) for _ in range(2000)]
+    head = [rng.normal(0, 0.03, 3) for _ in range(2000)]
+    p_larger, p_smaller, d0 = moderated_t(base, head)
+    assert d0 > 50  # one shared variance: a strong prior
+    assert 0.035 < np.mean(p_larger < 0.05) < 0.07
+    np.testing.assert_allclose(p_larger + p_smaller, 1.0)
+
+
+def test_prior_is_weak_when_variances_differ_and_absent_with_few_benchmarks():
+    rng = np.random.default_rng(8)
+    scales = np.exp(rng.uniform(-4, 4, 400))
+    variances = scales * rng.chisquare(4, 400) / 4
+    d0, _ = fit_prior(variances, np.full(400, 4.0))
+    assert d0 < 3
+    assert fit_prior(np.ones(3), np.full(3, 4.0)) == (0.0, pytest.approx(float("nan"), nan_ok=True))
+
+
+def test_package_differences_are_listed():
+    medians = [1e-3, 2e-3]
+    rng = np.random.default_rng(9)
+    base = parse_results(
+        run_document(medians, rng, packages={"numpy": "2.1.0", "tensorflow": "2.21.0", "old": "1"}),
+        where="base.json",
+    )
+    head = parse_results(
+        run_document(medians, rng, packages={"numpy": "2.2.0", "tensorflow": "2.21.0", "new": "3"}),
+        where="head.json",
+    )
+    comparison = compare_runs(base, head)
+    assert comparison.packages == ("new: absent -> 3", "numpy: 2.1.0 -> 2.2.0", "old: 1 -> absent")
+    assert "installed packages differ (3): new: absent -> 3; numpy" in format_comparison(comparison)
