@@ -362,6 +362,7 @@ def ratio_ci(
             numerator_median=numerator_median,
             denominator_median=denominator_median,
             confidence=confidence,
+            resamples=resamples,
             seed=seed,
         )
     rng = np.random.default_rng(seed)
