@@ -12,7 +12,7 @@ RUN_ID := $(shell date -u +%Y%m%dT%H%M%SZ)
 PROCESSES ?=
 PROCESS_ARGS := $(if $(PROCESSES),--processes $(PROCESSES))
 
-.PHONY: bench bench-threads compare test report-check lock clean
+.PHONY: bench bench-threads compare test test-fast goldens report-check lock clean
 
 # Installs exactly the versions in requirements.lock (hash-checked), then tf2bench itself without
 # resolving anything, so two machines or two days measure the same TensorFlow, Keras and numpy.
@@ -61,8 +61,17 @@ compare: $(STAMP)
 		--preset $(if $(filter file,$(origin PRESET)),quick,$(PRESET)) \
 		--out $(RESULTS)/ab-$(RUN_ID) -- $(PYTEST_ARGS)
 
+# `make test` runs everything (unit tests, then every benchmark once, untimed); `make test-fast`
+# runs the unit tests not marked `slow` (under 2 minutes; see tests/conftest.py).
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest tests -m "not slow" $(PYTEST_ARGS)
+
+# After a deliberate change to the samples or to the report/compare output; review the diff.
+goldens: $(STAMP)
+	$(BIN)/python tests/update_goldens.py
 
 # CI: the committed reference results must still render; the report goes to a temporary folder.
 report-check: $(STAMP)

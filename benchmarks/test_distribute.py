@@ -15,10 +15,10 @@ import pytest
 
 from tf2bench.errors import MeasurementError
 from tf2bench.harness.equivalence import assert_same_outputs
-from tf2bench.harness.runtime import LOGICAL_CPUS, active_threads, logical_cpu_count
+from tf2bench.harness.runtime import LOGICAL_CPUS, logical_cpu_count
 from tf2bench.harness.workers import LocalCluster, worker_command
 from tf2bench.presets import pick
-from tf2bench.records.schema import BLOCK_KEY
+from tf2bench.pytest_plugin import SETTINGS
 from tf2bench.workloads.distribute import TOLERANCE, DistributeSpec, build_distributed_step
 
 pytestmark = pytest.mark.tf2bench_family("distribute")
@@ -30,9 +30,8 @@ REPLICAS = (1, 2, 4)
 WORKERS = 2
 
 # Filled during the session: the loss after one round without a strategy (the equivalence
-# reference) and the throughput of MirroredStrategy over one replica (the scaling reference).
+# reference). Scaling efficiency is computed by the report from the records.
 _reference_loss: dict[tuple, float] = {}
-_single_replica_throughput: dict[tuple, float] = {}
 
 
 def _spec(device, network: str, strategy: str, replicas: int = 1) -> DistributeSpec:
@@ -77,7 +76,6 @@ def _check(spec: DistributeSpec):
 def _record(harness, benchmark, spec: DistributeSpec):
     benchmark.group = f"distribute {spec.network} global_batch={spec.global_batch}"
     return harness.record(
-        "distribute",
         spec.network,
         mode="autograph",
         batch_size=spec.global_batch,
@@ -86,20 +84,6 @@ def _record(harness, benchmark, spec: DistributeSpec):
         metrics={"replicas": float(spec.replicas)},
         params={"strategy": spec.strategy, "steps_per_round": spec.steps_per_round},
     )
-
-
-def _add_scaling_efficiency(benchmark, spec: DistributeSpec) -> None:
-    """Throughput over (replicas x the one-replica MirroredStrategy throughput of this session)."""
-    block = benchmark.extra_info.get(BLOCK_KEY)
-    throughput = block and block.get("throughput_per_s")
-    if not throughput:
-        return  # a smoke run, or a failed measurement
-    if spec.strategy == "mirrored" and spec.replicas == 1:
-        _single_replica_throughput[_key(spec)] = throughput
-    reference = _single_replica_throughput.get(_key(spec))
-    if reference and spec.strategy in ("mirrored", "multi_worker"):
-        efficiency = throughput / (spec.replicas * reference)
-        block["metrics"]["scaling_efficiency"] = efficiency
 
 
 def _measure_in_process(harness, benchmark, spec: DistributeSpec) -> None:
@@ -111,7 +95,6 @@ def _measure_in_process(harness, benchmark, spec: DistributeSpec) -> None:
     )
     record = _record(harness, benchmark, spec)
     harness.measure(step, record, traced=step.traced(), check=check)
-    _add_scaling_efficiency(benchmark, spec)
 
 
 @pytest.mark.parametrize("replicas", REPLICAS)
@@ -130,7 +113,7 @@ def test_single_device(harness, benchmark, network, strategy):
 
 
 @pytest.mark.parametrize("network", NETWORKS)
-def test_multi_worker(harness, benchmark, network):
+def test_multi_worker(harness, benchmark, pytestconfig, network):
     """MultiWorkerMirroredStrategy over two local worker processes, one replica each.
 
     A round tells both workers (one line on stdin) to run STEPS_PER_ROUND synchronised steps and
@@ -141,10 +124,10 @@ def test_multi_worker(harness, benchmark, network):
     spec = _spec(device, network, "multi_worker", WORKERS)
     check = _check(spec)
     record = _record(harness, benchmark, spec)
-    command = worker_command(network, GLOBAL_BATCH, STEPS_PER_ROUND, threads=active_threads())
+    threads = pytestconfig.stash[SETTINGS].threads
+    command = worker_command(network, GLOBAL_BATCH, STEPS_PER_ROUND, threads=threads)
     try:
         with LocalCluster(command, workers=WORKERS, device=device.kind) as cluster:
             harness.measure(cluster.run_round, record, traced={"workers": cluster}, check=check)
     except MeasurementError as error:  # a worker that failed to start: one line, no traceback
         pytest.fail(str(error), pytrace=False)
-    _add_scaling_efficiency(benchmark, spec)

@@ -1,4 +1,5 @@
-"""Execution modes: the same Python function eager, under tf.function (AutoGraph) and under XLA."""
+"""Execution modes: the same Python function eager, under tf.function (AutoGraph), under XLA,
+and built once in a TF1 graph run by `tf.compat.v1.Session` (session)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from tf2bench.workloads.steps import (
     MODES,
     OP_WORKLOADS,
     RETRACE_VARIANTS,
+    STEP_MODES,
     TOLERANCE,
     StepSpec,
     build_step,
@@ -46,7 +48,6 @@ def _measure_steady(harness, benchmark, spec: StepSpec) -> None:
         check = _eager_check(spec)
     benchmark.group = f"execution {spec.workload} batch={spec.batch_size}"
     record = harness.record(
-        "execution",
         spec.workload,
         mode=spec.mode,
         batch_size=spec.batch_size,
@@ -58,13 +59,13 @@ def _measure_steady(harness, benchmark, spec: StepSpec) -> None:
 
 
 @pytest.mark.parametrize("batch_size", BATCH_SIZES)
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", STEP_MODES)
 @pytest.mark.parametrize("workload", BATCHED_WORKLOADS)
 def test_step(harness, benchmark, workload, mode, batch_size):
     _measure_steady(harness, benchmark, StepSpec(workload, mode, batch_size))
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", STEP_MODES)
 @pytest.mark.parametrize("workload", OP_WORKLOADS)
 def test_op_granularity(harness, benchmark, workload, mode):
     _measure_steady(harness, benchmark, StepSpec(workload, mode, batch_size=None))
@@ -85,7 +86,6 @@ def test_mixed_precision(harness, benchmark, workload, mode):
         expected = build_step(dataclasses.replace(spec, mode="eager"))()
     benchmark.group = f"execution {workload} batch={spec.batch_size}"
     record = harness.record(
-        "execution",
         workload,
         mode=mode,
         batch_size=spec.batch_size,
@@ -109,7 +109,6 @@ def test_cold_start(harness, benchmark, workload, mode):
     spec = StepSpec(workload, mode, batch_size=32)
     benchmark.group = f"execution cold start {workload}"
     record = harness.record(
-        "execution",
         workload,
         mode=mode,
         batch_size=spec.batch_size,
@@ -140,7 +139,6 @@ def test_retracing(harness, benchmark, variant):
         xs, w = retrace_inputs()
     benchmark.group = "execution retracing"
     record = harness.record(
-        "execution",
         "retracing",
         mode="autograph",
         items_per_round=len(xs),

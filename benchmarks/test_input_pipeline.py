@@ -20,6 +20,7 @@ from tf2bench.errors import EquivalenceError
 from tf2bench.harness.consumer import BatchPuller, ConsumerLoop, RatioToLimit, steady_throughput
 from tf2bench.harness.copy_bound import CopyBound
 from tf2bench.presets import pick
+from tf2bench.tempdirs import temp_prefix
 from tf2bench.workloads.data import IMAGE_SHAPE
 from tf2bench.workloads.iteration import ITERATIONS, iteration_round
 from tf2bench.workloads.limit import NumpyBatches
@@ -36,7 +37,6 @@ from tf2bench.workloads.shards import write_shards
 
 pytestmark = pytest.mark.tf2bench_family("input_pipeline")
 
-FAMILY = "input_pipeline"
 DATA_COUNT = pick(quick=10000, standard=60000)
 SMOKE_DATA_COUNT = 2048  # plain `pytest` times nothing: small data keeps the smoke run short
 NUM_SHARDS = 4
@@ -191,7 +191,7 @@ def pipeline_data(request) -> PipelineData:
 @pytest.fixture(scope="session")
 def sharded_data(pipeline_data):
     """The same elements in TFRecord shards, written once per session and removed afterwards."""
-    with tempfile.TemporaryDirectory(prefix="tf2bench-shards-") as folder:
+    with tempfile.TemporaryDirectory(prefix=temp_prefix("shards")) as folder:
         yield write_shards(pipeline_data, folder, NUM_SHARDS)
 
 
@@ -233,7 +233,6 @@ def test_limit(harness, benchmark, pipeline_data, limits, copy_bound, batch_size
     check_batch(first, batch_size, what="numpy limit")
     benchmark.group = "input_pipeline limit"
     record = harness.record(
-        FAMILY,
         "limit",
         batch_size=batch_size,
         items_per_round=puller.batches_per_call * batch_size,
@@ -261,7 +260,6 @@ def test_pipeline(harness, benchmark, request, pipeline_data, limits, copy_bound
             puller.next()
     benchmark.group = f"input_pipeline {ELEMENTS_PER_ROUND} elements"
     record = harness.record(
-        FAMILY,
         "pipeline",
         batch_size=spec.batch_size,
         items_per_round=puller.batches_per_call * spec.batch_size,
@@ -288,7 +286,6 @@ def test_iteration(harness, benchmark, pipeline_data, limits, iteration, batch_s
     call, traced = iteration_round(iteration, dataset, batches)
     benchmark.group = f"input_pipeline iteration b{batch_size}"
     record = harness.record(
-        FAMILY,
         "iteration",
         batch_size=batch_size,
         items_per_round=batches * batch_size,
@@ -331,7 +328,6 @@ def test_consumer(harness, benchmark, request, pipeline_data, limits, feed):
     loop = ConsumerLoop(puller.next, step, CONSUMER_STEPS, harness.clock)
     benchmark.group = f"input_pipeline consumer {CONSUMER_NETWORK} train b{CONSUMER_BATCH}"
     record = harness.record(
-        FAMILY,
         "consumer",
         batch_size=CONSUMER_BATCH,
         items_per_round=CONSUMER_STEPS * CONSUMER_BATCH,

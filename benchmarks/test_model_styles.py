@@ -16,6 +16,7 @@ import tensorflow as tf
 
 from tf2bench.errors import expect_choice
 from tf2bench.harness.equivalence import assert_same_outputs
+from tf2bench.harness.runner import per_item
 from tf2bench.presets import pick
 from tf2bench.workloads.models import (
     KERAS_STYLES,
@@ -88,7 +89,6 @@ def _measure_op(harness, benchmark, network, style, op, mode, batch_size) -> Non
         expected = built.expected()
     benchmark.group = f"model_styles {op} {network} batch={batch_size}"
     record = harness.record(
-        "model_styles",
         network,
         style=style,
         mode=mode,
@@ -103,9 +103,8 @@ def _measure_op(harness, benchmark, network, style, op, mode, batch_size) -> Non
             output, expected, what=f"{network} {style} {op} vs functional", **TOLERANCE
         )
 
-    harness.measure(built.call, record, traced=built.traced, check=check)
-    if harness.median_s is not None:
-        harness.add_metrics(per_sample_s=harness.median_s / batch_size)
+    derive = per_item("per_sample_s", batch_size)
+    harness.measure(built.call, record, traced=built.traced, check=check, derive=derive)
 
 
 @pytest.mark.parametrize("style", STYLES)
@@ -113,9 +112,7 @@ def _measure_op(harness, benchmark, network, style, op, mode, batch_size) -> Non
 def test_build(harness, benchmark, network, style):
     """Construction until the weights exist (a subclassed model is built for its input shape)."""
     benchmark.group = f"model_styles build {network}"
-    record = harness.record(
-        "model_styles", network, style=style, item_unit="builds", params={"op": "build"}
-    )
+    record = harness.record(network, style=style, item_unit="builds", params={"op": "build"})
     harness.measure_cold(
         lambda: partial(build_model, network, style, SEED), record, rounds=COLD_ROUNDS
     )
@@ -129,7 +126,6 @@ def test_first_call(harness, benchmark, network, style, mode):
     x = example_batch(network, FIRST_CALL_BATCH, SEED)[0]
     benchmark.group = f"model_styles first_call {network}"
     record = harness.record(
-        "model_styles",
         network,
         style=style,
         mode=mode,

@@ -13,6 +13,7 @@ import pytest
 import tensorflow as tf
 
 from tf2bench.harness.equivalence import assert_same_outputs
+from tf2bench.harness.runner import per_item
 from tf2bench.presets import pick
 from tf2bench.workloads.models import KERAS_STYLES, NETWORKS, STYLES, build_model, example_batch
 from tf2bench.workloads.saving import (
@@ -61,7 +62,6 @@ def _check_reloaded(reloaded, live, network: str, what: str) -> None:
 
 def _record(harness, network, style, op, size=None, batch_size=None, item_unit="calls"):
     return harness.record(
-        "saving",
         network,
         style=style,
         batch_size=batch_size,
@@ -70,6 +70,11 @@ def _record(harness, network, style, op, size=None, batch_size=None, item_unit="
         metrics={"size_on_disk_bytes": float(size)} if size is not None else {},
         params={"op": op},
     )
+
+
+def _size_of_last(paths: list):
+    """A Derive: the size on disk of the last model written."""
+    return lambda measurement: {"size_on_disk_bytes": float(size_on_disk(paths[-1]))}
 
 
 @pytest.mark.parametrize("style", SAVEDMODEL_STYLES)
@@ -84,8 +89,7 @@ def test_savedmodel_save(harness, benchmark, fresh_path, network, style):
         return partial(save_savedmodel, build_model(network, style, SEED), network, paths[-1])
 
     record = _record(harness, network, style, "savedmodel_save", item_unit="saves")
-    harness.measure_cold(fresh_save, record, rounds=ROUNDS)
-    harness.add_metrics(size_on_disk_bytes=float(size_on_disk(paths[-1])))
+    harness.measure_cold(fresh_save, record, rounds=ROUNDS, derive=_size_of_last(paths))
 
 
 @pytest.mark.parametrize("style", SAVEDMODEL_STYLES)
@@ -114,8 +118,7 @@ def test_keras_save(harness, benchmark, fresh_path, network, style):
         return partial(save_keras, build_model(network, style, SEED), paths[-1])
 
     record = _record(harness, network, style, "keras_save", item_unit="saves")
-    harness.measure_cold(fresh_save, record, rounds=ROUNDS)
-    harness.add_metrics(size_on_disk_bytes=float(size_on_disk(paths[-1])))
+    harness.measure_cold(fresh_save, record, rounds=ROUNDS, derive=_size_of_last(paths))
 
 
 @pytest.mark.parametrize("style", KERAS_FILE_STYLES)
@@ -158,6 +161,5 @@ def test_serve(harness, benchmark, fresh_path, network, style, served, batch_siz
             output, expected, what=f"{network} {style} serve_{served} vs live", **TOLERANCE
         )
 
-    harness.measure(partial(serve, x), record, traced=traced, check=check)
-    if harness.median_s is not None:
-        harness.add_metrics(per_sample_s=harness.median_s / batch_size)
+    derive = per_item("per_sample_s", batch_size)
+    harness.measure(partial(serve, x), record, traced=traced, check=check, derive=derive)

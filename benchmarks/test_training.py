@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tf2bench.harness.runner import per_item
 from tf2bench.presets import pick
 from tf2bench.workloads.models import NETWORKS, build_model
 from tf2bench.workloads.training import CustomLoop, compile_keras, fit_epoch, train_dataset
@@ -49,7 +50,6 @@ class EpochRun:
 
 def _record(harness, network: str, loop: str, mode, steps_per_execution: int, epoch: str):
     return harness.record(
-        "training",
         network,
         mode=mode,
         style=STYLE,
@@ -62,16 +62,19 @@ def _record(harness, network: str, loop: str, mode, steps_per_execution: int, ep
 
 def _measure_epoch(harness, make_run: Callable[[], EpochRun], record, epoch: str) -> None:
     """First epoch: a fresh model every round. Later epochs: the steady state of one model."""
+    derive = per_item("per_sample_s", STEPS_PER_EPOCH * BATCH_SIZE)
     if epoch == "first":
         harness.measure_cold(
-            make_run, record, rounds=FIRST_EPOCH_ROUNDS, traced_of=lambda run: run.traced
+            make_run,
+            record,
+            rounds=FIRST_EPOCH_ROUNDS,
+            traced_of=lambda run: run.traced,
+            derive=derive,
         )
     else:
         with harness.device.scope():
             run = make_run()
-        harness.measure(run, record, traced=run.traced)
-    if harness.median_s is not None:
-        harness.add_metrics(per_sample_s=harness.median_s / (STEPS_PER_EPOCH * BATCH_SIZE))
+        harness.measure(run, record, traced=run.traced, derive=derive)
 
 
 @pytest.mark.parametrize("epoch", EPOCHS)

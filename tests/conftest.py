@@ -1,4 +1,9 @@
-"""Shared test fixtures: quiet TensorFlow logs, pytester for plugin tests, a fake clock."""
+"""Shared test fixtures: quiet TensorFlow logs, pytester for plugin tests, a fake clock, no GPU.
+
+Markers (registered by the tf2bench plugin): `slow` marks what takes more than a few seconds;
+`make test-fast` runs the rest. A test that runs pytest through `pytester` is slow by rule (a
+pytest-in-pytest run imports TensorFlow again: 10-40 s).
+"""
 
 from __future__ import annotations
 
@@ -28,3 +33,18 @@ class FakeClock:
 @pytest.fixture
 def fake_clock() -> FakeClock:
     return FakeClock()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "pytester" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture
+def no_gpu(monkeypatch):
+    """Hides any GPU from the processes a test starts, and the user's tf2bench settings."""
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "-1")
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")
+    for name in ("TF2BENCH_DEVICE", "TF2BENCH_THREADS", "TF2BENCH_FAMILY"):
+        monkeypatch.delenv(name, raising=False)

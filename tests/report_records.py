@@ -1,8 +1,7 @@
 """Synthetic pytest-benchmark JSON for every tf2bench family, following the schema's conventions.
 
-Used by the report and compare tests, and to regenerate the committed samples in tests/data/:
-
-    .venv/bin/python tests/report_records.py     # rewrites tests/data/sample_{base,head}.json
+Used by the report and compare tests, and to regenerate the committed samples in tests/data/
+(`make goldens`, which also rewrites the golden outputs made from them).
 
 The numbers are made up (log-normal noise around plausible medians, fixed seeds); only their
 shape follows real runs (see results/quick.json for a real execution-family run).
@@ -521,10 +520,41 @@ def write(path: Path, document: dict[str, Any]) -> Path:
     return path
 
 
+def write_readable(path: Path, document: dict[str, Any]) -> Path:
+    """Pretty-printed JSON with every list of numbers on one line, so a diff shows what changed."""
+    path.write_text(_readable(document, "") + "\n")
+    return path
+
+
+def _readable(value: Any, indent: str) -> str:
+    inner = indent + " "
+    compact = json.dumps(value, sort_keys=True)
+    if len(compact) <= 100:  # short dicts (params, metrics, options) stay on one line
+        return compact
+    if isinstance(value, dict):
+        items = [
+            f"{inner}{json.dumps(key)}: {_readable(value[key], inner)}" for key in sorted(value)
+        ]
+        return "{\n" + ",\n".join(items) + "\n" + indent + "}"
+    if isinstance(value, list) and any(isinstance(item, (dict, list)) for item in value):
+        return (
+            "[\n"
+            + ",\n".join(inner + _readable(item, inner) for item in value)
+            + "\n"
+            + indent
+            + "]"
+        )
+    return json.dumps(value)
+
+
+# Rounds per benchmark in the committed samples: fewer leave the compare tests without power.
+SAMPLE_ROUNDS = 20
+
+
 def regenerate() -> None:
     """Rewrites the committed samples: a base run and a second run of the same machine."""
-    write(DATA / "sample_base.json", full_run(seed=1))
-    write(DATA / "sample_head.json", full_run(seed=2))
+    write_readable(DATA / "sample_base.json", full_run(seed=1, rounds=SAMPLE_ROUNDS))
+    write_readable(DATA / "sample_head.json", full_run(seed=2, rounds=SAMPLE_ROUNDS))
 
 
 if __name__ == "__main__":

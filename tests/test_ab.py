@@ -116,6 +116,7 @@ def test_an_unknown_revision_is_one_line_exit_2_and_no_worktree(repo, tmp_path):
     assert_no_worktree_left(repo, cache)
 
 
+@pytest.mark.slow
 def test_a_dirty_tree_is_one_line_exit_2_and_no_worktree(repo, tmp_path):
     cache = tmp_path / "cache"
     (repo / "README.md").write_text("edited\n")
@@ -127,6 +128,7 @@ def test_a_dirty_tree_is_one_line_exit_2_and_no_worktree(repo, tmp_path):
     assert_no_worktree_left(repo, cache)
 
 
+@pytest.mark.slow
 def test_a_revision_with_a_broken_pyproject_does_not_install(repo, tmp_path):
     cache = tmp_path / "cache"
     commit_pyproject(repo, "[project\n")
@@ -138,6 +140,7 @@ def test_a_revision_with_a_broken_pyproject_does_not_install(repo, tmp_path):
     assert_no_worktree_left(repo, cache)
 
 
+@pytest.mark.slow
 def test_a_revision_whose_dependencies_cannot_install_leaves_no_venv(repo, tmp_path):
     cache = tmp_path / "cache"
     text = (repo / "pyproject.toml").read_text()

@@ -43,6 +43,7 @@ def runs(base_medians, head_medians, seed, **options):
     return base, head
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1])
 def test_fdr_control_with_500_nulls_and_10_real_changes(seed):
     medians = np.geomspace(1e-4, 1e-1, 510)

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from tf2bench.errors import UsageError
+from tf2bench.settings import ENV
 from tf2bench.workloads.data import (
-    MNIST_ENV,
     load_mnist,
     mnist_arrays,
     prepare_images,
@@ -55,13 +55,13 @@ def test_loader_reads_a_written_file(tmp_path):
 
 def test_mnist_arrays_prefers_the_file_named_in_the_environment(tmp_path, monkeypatch):
     arrays = write_mnist(tmp_path / "mnist.npz")
-    monkeypatch.setenv(MNIST_ENV, str(tmp_path / "mnist.npz"))
+    monkeypatch.setenv(ENV["mnist"], str(tmp_path / "mnist.npz"))
     data = mnist_arrays(5)
     np.testing.assert_array_equal(data.images, arrays["x_train"][:5])
 
 
 def test_mnist_arrays_falls_back_to_synthetic(monkeypatch, tmp_path):
-    monkeypatch.delenv(MNIST_ENV, raising=False)
+    monkeypatch.delenv(ENV["mnist"], raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # no cached mnist.npz there
     assert mnist_arrays(7).source.startswith("synthetic")
 

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from test_netns import exposed, listening_sockets
 
 from tf2bench.errors import MeasurementError, UsageError
 from tf2bench.harness.runtime import LOGICAL_CPUS, logical_cpu_count
@@ -80,6 +81,7 @@ def test_the_plugin_split_the_cpu_before_tensorflow_started_and_the_fingerprint_
     assert collect_runtime()["logical_cpu_devices"] == logical_cpu_count()
 
 
+@pytest.mark.slow
 def test_every_strategy_computes_the_losses_of_no_strategy():
     reference = build_distributed_step(DistributeSpec(strategy="none", **SMALL))
     expected = [float(reference()) for _ in range(2)]
@@ -166,6 +168,7 @@ def test_rounds_reach_every_worker_and_close_stops_them(fake_worker):
         cluster.run_round()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("mode", "message"),
     [
@@ -218,6 +221,7 @@ def test_a_worker_killed_mid_run_fails_the_round_and_nothing_is_left(fake_worker
     assert not any(_alive(pid) for pid in pids)
 
 
+@pytest.mark.slow
 def test_real_workers_train_like_one_process_and_a_killed_worker_leaves_nothing(tmp_path):
     """Two MultiWorkerMirroredStrategy processes: same loss as no strategy; then kill one."""
     expected = float(build_distributed_step(DistributeSpec(strategy="none", **SMALL))())
@@ -226,6 +230,8 @@ def test_real_workers_train_like_one_process_and_a_killed_worker_leaves_nothing(
         pids = cluster.pids
         scratch = Path(cluster._scratch.name)
         assert cluster.run_round() == pytest.approx(expected, rel=TOLERANCE["rtol"])
+        for pid in pids:  # TensorFlow's gRPC servers listen on 0.0.0.0 of a loopback-only netns
+            assert listening_sockets(pid) and exposed(pid) == [], f"worker {pid} is exposed"
         os.kill(pids[1], signal.SIGKILL)
         started = time.monotonic()
         with pytest.raises(MeasurementError, match=r"worker 1 .* exited \(code -9\)"):

@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tf2bench.harness import environment
 from tf2bench.records.schema import fingerprint_id
 
@@ -45,6 +47,7 @@ def test_a_flag_change_changes_the_fingerprint_id(monkeypatch):
     assert fingerprint_id(environment.fingerprint()) != before
 
 
+@pytest.mark.slow
 def test_env_command_prints_the_fingerprint():
     result = subprocess.run(
         [sys.executable, "-m", "tf2bench.cli", "env"], capture_output=True, text=True, timeout=120

@@ -320,3 +320,77 @@ def test_the_markdown_holds_no_html_or_link_from_records(tmp_path, capsys):
     assert "alert(1)" in markdown, "the hostile names must be in the report, escaped"
     for raw in ("<script", "<img", "<b ", "](javascript"):
         assert raw not in markdown
+
+
+# ---- 4. summaries: all or nothing ----------------------------------------------------------
+
+
+def test_summaries_write_long_names_safely_and_nothing_when_a_path_cannot_be(tmp_path, capsys):
+    results = small_run(tmp_path / "a.json", name_prefix="test_" + "x" * 400)
+    code, _, err = run_cli(capsys, "summaries", results, "--logdir", tmp_path / "tb")
+    assert code == 0, err
+    sessions = [p for p in (tmp_path / "tb").rglob("*") if p.is_dir() and "xxx" in p.name]
+    assert len(sessions) == 2 and all(len(p.name) <= 120 for p in sessions)
+    # A logdir so deep that the session folders would pass PATH_MAX: refused, nothing written.
+    deep = tmp_path.joinpath(*["d" * 200] * ((4000 - len(str(tmp_path))) // 201))
+    deep.mkdir(parents=True)
+    code, _, err = run_cli(capsys, "summaries", results, "--logdir", deep, "--label", "l" * 120)
+    one_error_line(code, err)
+    assert "choose a shorter --logdir" in err
+    assert list(deep.iterdir()) == []
+
+
+def test_gzip_bombs_are_refused_by_their_decompressed_size(tmp_path, capsys, monkeypatch):
+    import gzip
+
+    packed = tmp_path / "a.json.gz"
+    packed.write_bytes(gzip.compress(small_run(tmp_path / "a.json").read_bytes()))
+    monkeypatch.setattr(inputs, "MAX_INPUT_BYTES", packed.stat().st_size + 10)
+    code, _, err = run_cli(capsys, "compare", packed, packed)
+    one_error_line(code, err)
+    assert "once decompressed" in err
+
+
+def test_thread_counts_are_bounded_by_the_cpus(monkeypatch):
+    from tf2bench.errors import UsageError
+    from tf2bench.harness import runtime
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    assert runtime.parse_threads("8") == "8"
+    for bad in ("9", "100000", "0"):
+        with pytest.raises(UsageError, match="integer from 1 to 8"):
+            runtime.parse_threads(bad)
+
+
+# ---- 7. messages that say what happened ----------------------------------------------------
+
+
+def test_an_option_pytest_rejects_is_reported_as_pytests_error(tmp_path, capsys):
+    bench = tmp_path / "test_b.py"
+    bench.write_text("def test_x(benchmark):\n    benchmark(lambda: None)\n")
+    code, _, err = run_cli(
+        capsys,
+        "profile",
+        f"{bench}::test_x",
+        "--logdir",
+        tmp_path / "logs",
+        "--pytest",
+        "--no-such-pytest-option",
+    )
+    one_error_line(code, err)
+    assert "pytest refused its arguments" in err and "--no-such-pytest-option" in err
+    assert "no such benchmark" not in err
+
+
+def test_partial_runs_and_skipped_records_are_named(tmp_path, capsys):
+    def mark(document):
+        document["tf2bench"] = {"partial": True, "exitstatus": 2}
+        document["benchmarks"].append({"name": "test_other_tool", "stats": {"median": 1.0}})
+
+    partial = edited(small_run(tmp_path / "partial.json"), mark)
+    code, _, err = run_cli(capsys, "compare", partial, partial)
+    assert code == 0, err
+    assert "partial.json is a partial run: it was interrupted" in err
+    assert "1 benchmarks were skipped because they have no extra_info['tf2bench'] block" in err
+    code, _, err = run_cli(capsys, "report", partial, "--out", tmp_path / "r")
+    assert code == 0 and "is a partial run" in (tmp_path / "r" / "report.md").read_text()

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tf2bench.errors import EquivalenceError
+from tf2bench.errors import EquivalenceError, UsageError
 from tf2bench.harness.devices import Device
 from tf2bench.harness.runner import Harness
 from tf2bench.harness.timing import Clock, WarmupPolicy
@@ -22,7 +22,9 @@ class FakeBenchmark:
         self.extra_info: dict = {}
         self.has_error = False
         self.name = "test_fake[cpu]"
-        self.stats = SimpleNamespace(stats=SimpleNamespace(median=median)) if enabled else None
+        times = [median * 0.75, median, median * 1.25]
+        stats = SimpleNamespace(median=median, data=times)
+        self.stats = SimpleNamespace(stats=stats) if enabled else None
         self.before_rounds = None
 
     def __call__(self, fn):
@@ -48,11 +50,12 @@ class CountingStep:
         return self.count
 
 
-def make_harness(benchmark, fake_clock, **kwargs) -> Harness:
+def make_harness(benchmark, fake_clock, family="execution", **kwargs) -> Harness:
     return Harness(
         benchmark,
         Device("cpu"),
         "quick",
+        family=family,
         clock=Clock(now=fake_clock),
         warmup=WarmupPolicy(min_calls=2, settle_calls=2),
         **kwargs,
@@ -63,12 +66,14 @@ def test_measure_records_first_call_warmup_and_throughput(fake_clock):
     bench = FakeBenchmark(median=0.004)
     harness = make_harness(bench, fake_clock)
     step = CountingStep()
-    record = harness.record(
-        "execution", "mlp_train", mode="autograph", batch_size=32, items_per_round=32
-    )
-    output = harness.measure(step, record, traced={"train_step": step})
+    record = harness.record("mlp_train", mode="autograph", batch_size=32, items_per_round=32)
+    measurement = harness.measure(step, record, traced={"train_step": step})
+    assert BLOCK_KEY not in bench.extra_info, "the fixture writes extra_info, once, at the end"
+    harness.finish()
     block = bench.extra_info[BLOCK_KEY]
-    assert output == [1.0, 2.0]
+    assert block == measurement.record.to_extra_info() and harness.result is measurement
+    assert measurement.output == [1.0, 2.0] and measurement.warmup.calls == 2
+    assert measurement.times_s == pytest.approx((0.003, 0.004, 0.005))
     assert block["schema_version"] == SCHEMA_VERSION
     assert block["first_call_s"] == pytest.approx(fake_clock.step)
     assert block["warmup_calls"] == 2
@@ -82,9 +87,10 @@ def test_a_retrace_in_the_timed_rounds_fails_the_benchmark(fake_clock):
     bench = FakeBenchmark()
     harness = make_harness(bench, fake_clock)
     step = CountingStep(retrace_at_call=5)  # first call, 2 warm-up calls, then timed rounds
-    record = harness.record("execution", "mlp_train", mode="autograph")
+    record = harness.record("mlp_train", mode="autograph")
     with pytest.raises(pytest.fail.Exception, match="'train_step'.*1 before, 2 after"):
         harness.measure(step, record, traced={"train_step": step})
+    harness.finish()
     assert bench.has_error, "an invalid measurement must be kept out of the JSON"
     assert BLOCK_KEY not in bench.extra_info
 
@@ -97,18 +103,17 @@ def test_an_equivalence_failure_fails_the_benchmark(fake_clock):
         raise EquivalenceError("xla vs eager differs")
 
     with pytest.raises(pytest.fail.Exception, match="xla vs eager differs"):
-        harness.measure(CountingStep(), harness.record("execution", "x"), check=check)
+        harness.measure(CountingStep(), harness.record("x"), check=check)
     assert bench.has_error
 
 
 def test_smoke_run_calls_once_and_skips_warm_up(fake_clock):
     bench = FakeBenchmark(enabled=False)
     step = CountingStep()
-    make_harness(bench, fake_clock).measure(
-        step, make_harness(bench, fake_clock).record("execution", "x")
-    )
+    harness = make_harness(bench, fake_clock)
+    measurement = harness.measure(step, harness.record("x"))
     assert step.calls == 2  # the timed first call, then the benchmark's single untimed call
-    assert bench.extra_info[BLOCK_KEY]["throughput_per_s"] is None
+    assert measurement.record.throughput_per_s is None and measurement.median_s is None
 
 
 def test_probes_wrap_the_timed_rounds_and_after_hooks_add_metrics(fake_clock):
@@ -131,9 +136,10 @@ def test_probes_wrap_the_timed_rounds_and_after_hooks_add_metrics(fake_clock):
 
     bench = FakeBenchmark(rounds=1)
     harness = make_harness(bench, fake_clock, probes=[Probe()], after_hooks=[failing_hook, hook])
-    harness.measure(lambda: events.append("call"), harness.record("execution", "x"))
+    measurement = harness.measure(lambda: events.append("call"), harness.record("x"))
     assert events == ["call", "call", "call", "start", "call", "stop", "hook test_fake[cpu]"]
-    assert bench.extra_info[BLOCK_KEY]["metrics"] == {
+    assert measurement.warnings == (f"{failing_hook} failed for test_fake[cpu]: profiler exploded",)
+    assert measurement.record.metrics == {
         "peak_host_bytes": 123.0,
         "profile_overhead_ratio": 1.5,
     }
@@ -151,12 +157,21 @@ def test_with_extra_keeps_the_fixture_hooks_and_adds_the_family_ones(fake_clock)
             return {self.name: 1.0}
 
     bench = FakeBenchmark(rounds=1)
-    base = make_harness(bench, fake_clock, probes=[Probe("peak_host_bytes")])
+    base = make_harness(
+        bench, fake_clock, family="input_pipeline", probes=[Probe("peak_host_bytes")]
+    )
     extended = base.with_extra(probes=[Probe("input_bound_fraction")])
     assert extended.clock is base.clock and extended.device == base.device
-    extended.measure(lambda: None, extended.record("input_pipeline", "pipeline"))
+    extended.measure(lambda: None, extended.record("pipeline"))
+    base.finish()  # the fixture holds the base harness: the extended one's result is its own
     assert bench.extra_info[BLOCK_KEY]["metrics"] == {
         "peak_host_bytes": 1.0,
         "input_bound_fraction": 1.0,
     }
     assert len(base.probes) == 1, "the fixture's harness is left as it was"
+
+
+def test_a_benchmark_without_a_family_is_refused(fake_clock):
+    harness = make_harness(FakeBenchmark(), fake_clock, family=None)
+    with pytest.raises(UsageError, match="tf2bench_family"):
+        harness.record("x")

@@ -19,6 +19,7 @@ from tf2bench.workloads.steps import (
 )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["autograph", "xla"])
 @pytest.mark.parametrize("workload", BATCHED_WORKLOADS + OP_WORKLOADS)
 def test_mode_matches_eager(workload, mode):

@@ -117,3 +117,29 @@ def test_without_namespaces_the_cluster_refuses_or_warns_when_allowed(
     monkeypatch.setenv(netns.OPT_OUT_ENV, "1")
     with pytest.warns(netns.UnisolatedWorkersWarning), cluster:
         assert cluster.run_round() == 0.5
+
+
+def test_a_worker_failure_quotes_the_lines_that_explain_it(tmp_path):
+    from tf2bench.harness.workers import explaining_lines
+
+    script = tmp_path / "dies.py"
+    script.write_text(
+        "import sys\n"
+        "print('I0000 00:00:1.0 1 cpu_feature_guard.cc:210] This TensorFlow binary is optimized',"
+        " file=sys.stderr)\n"
+        "try:\n"
+        "    raise ValueError('the dataset has no elements')\n"
+        "except ValueError:\n"
+        "    import traceback; traceback.print_exc()\n"
+        "print('E0000 00:00:1.0 1 cuda_platform.cc:52] failed call to cuInit: UNKNOWN ERROR',"
+        " file=sys.stderr, flush=True)\n"
+        "sys.exit(3)\n"
+    )
+    cluster = LocalCluster([sys.executable, str(script)], workers=1, start_timeout_s=30, grace_s=1)
+    with pytest.raises(MeasurementError) as error:
+        cluster.start()
+    message = str(error.value)
+    assert "stderr ends: ValueError: the dataset has no elements" in message
+    assert "cuInit" not in message and "optimized" not in message
+    gpu_only = "E0000 00:00:1 1 cuda_platform.cc:52] failed call to cuInit\nF0000 1 x.cc:1] bad op"
+    assert explaining_lines(gpu_only) == "F0000 1 x.cc:1] bad op"

@@ -111,6 +111,7 @@ _STAGE_VARIANTS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("map_name", MAPS)
 def test_variants_of_one_map_yield_the_same_elements(data, map_name):
     base = PipelineSpec(map=map_name, shuffle=16, batch_size=8)

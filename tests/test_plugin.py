@@ -35,7 +35,7 @@ class Step:
 
 @pytest.mark.parametrize("retrace", [False, True], ids=["stable", "retraces"])
 def test_double(harness, benchmark, retrace):
-    record = harness.record("execution", "double", mode="autograph", items_per_round=4)
+    record = harness.record("double", mode="autograph", items_per_round=4)
     harness.measure(Step(retrace), record, traced={"double": double})
 
 
@@ -77,13 +77,13 @@ def test_environment_variable_is_checked_too(pytester, monkeypatch):
     assert "Received: 'huge'" in result.stderr.str()
 
 
-def test_requesting_an_absent_gpu_names_the_visible_devices(pytester):
+def test_requesting_an_absent_gpu_names_the_visible_devices(pytester, no_gpu):
     result = run(pytester, "--tf2bench-device=cpu,gpu")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "gpu is not present; visible devices: cpu" in result.stderr.str()
 
 
-def test_gpu_cases_skip_with_a_reason(suite):
+def test_gpu_cases_skip_with_a_reason(suite, no_gpu):
     result = run(suite, "-rs", "-k", "stable")
     result.assert_outcomes(passed=1, skipped=1, deselected=3)
     result.stdout.fnmatch_lines(["*SKIPPED*no GPU visible to TensorFlow*"])
@@ -96,7 +96,7 @@ def test_plain_pytest_runs_each_benchmark_body_once(suite):
     result.stdout.fnmatch_lines(["*CALLS [[]1, 2, 1, 2[]]*"])
 
 
-def test_measuring_run_writes_records_and_the_retrace_guard_fails(suite):
+def test_measuring_run_writes_records_and_the_retrace_guard_fails(suite, no_gpu):
     result = run(
         suite,
         "--benchmark-only",

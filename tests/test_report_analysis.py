@@ -205,3 +205,35 @@ def test_configurations_without_a_column_get_their_own_rows(tmp_path):
         "| cpu | mlp_train [precision=mixed_float16] | 32 |"
         in (tmp_path / "report" / "report.md").read_text()
     )
+
+
+def test_scaling_efficiency_is_computed_from_the_records(tmp_path):
+    run = RunBuilder(seed=3, rounds=9, spread=0.0)
+    cases = (("mirrored", 1, 0.01), ("mirrored", 2, 0.008), ("multi_worker", 2, 0.006))
+    for strategy, replicas, median_s in (*cases, ("none", 1, 0.009)):
+        run.add(
+            "benchmarks/test_distribute.py::test_x",
+            {"strategy": strategy, "replicas": replicas},
+            median_s,
+            group="distribute mlp",
+            family="distribute",
+            workload="mlp",
+            device="cpu",
+            batch_size=64,
+            items_per_round=640,
+            item_unit="examples",
+            metrics={"replicas": replicas},
+            params={"strategy": strategy, "steps_per_round": 10},
+        )
+    scaling = analysis.distribute_scaling(results_frame([load(tmp_path, run)]))
+    efficiency = dict(
+        zip(
+            scaling["strategy"] + scaling["replicas"].astype(str),
+            scaling["scaling_efficiency"],
+            strict=True,
+        )
+    )
+    assert efficiency["mirrored1.0"] == pytest.approx(1.0)
+    assert efficiency["mirrored2.0"] == pytest.approx(0.01 / (2 * 0.008))
+    assert efficiency["multi_worker2.0"] == pytest.approx(0.01 / (2 * 0.006))
+    assert np.isnan(efficiency["none1.0"]), "no strategy has no scaling efficiency"

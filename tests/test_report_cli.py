@@ -83,6 +83,7 @@ def test_unusable_results_exit_2_with_one_line(tmp_path, capsys, case):
     assert not (tmp_path / "report").exists() and leftovers(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_the_console_script_prints_no_traceback(tmp_path):
     bad = tmp_path / "truncated.json"
     bad.write_text(SMALL.read_text()[:5000])
@@ -134,6 +135,7 @@ def two_step_run(tmp_path: Path) -> Path:
     return write(tmp_path / "two.json", run.document())
 
 
+@pytest.mark.slow
 def test_an_existing_report_is_replaced_whole_or_not_at_all(tmp_path, monkeypatch):
     out = tmp_path / "report"
     render.write_report(build_document([load_results(REFERENCE)]), out)
@@ -158,6 +160,7 @@ def test_an_existing_report_is_replaced_whole_or_not_at_all(tmp_path, monkeypatc
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_the_report_layer_never_imports_tensorflow(tmp_path):
     code = f"""
 import argparse, sys
@@ -182,6 +185,7 @@ print("no tensorflow")
     assert done.stdout.strip().endswith("no tensorflow")
 
 
+@pytest.mark.slow
 def test_a_report_of_500_benchmarks_contains_them_all(tmp_path, capsys):
     # Speed is checked by hand (see reports/README.md), never asserted in a unit test.
     document = large_run(500, rounds=50)
@@ -195,6 +199,7 @@ def test_a_report_of_500_benchmarks_contains_them_all(tmp_path, capsys):
     assert set(names) == {entry["name"] for entry in document["benchmarks"]}
 
 
+@pytest.mark.slow
 def test_the_committed_reference_report_regenerates(tmp_path, capsys):
     # What `make report-check` runs in CI: the committed reference JSON must always render.
     code, out, err = report(capsys, REFERENCE, "--out", tmp_path / "reference")
@@ -224,6 +229,7 @@ def test_chromium_command_is_headless_and_isolated(tmp_path):
     assert command[-1] == (tmp_path / "r.html").absolute().as_uri()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="headless Chromium is not installed")
 def test_the_html_report_renders_in_chromium(tmp_path):
     render.write_report(build_document([load_results(REFERENCE)]), tmp_path / "report")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from report_records import RunBuilder, add_execution, add_input_pipeline, stats_of, write
 
 from tf2bench.cli import main
@@ -32,6 +33,7 @@ def three_process_document(rounds: int = 60) -> dict:
     return document
 
 
+@pytest.mark.slow
 def test_report_names_the_benchmark_whose_processes_disagree(tmp_path):
     path = write(tmp_path / "run.json", three_process_document())
     out = tmp_path / "report"

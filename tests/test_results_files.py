@@ -32,6 +32,7 @@ def test_a_damaged_gz_is_a_one_line_record_error(tmp_path):
         load_results(path)
 
 
+@pytest.mark.slow
 def test_compressed_and_plain_results_give_identical_reports(tmp_path, capsys):
     document = full_run(rounds=8)
     plain = write_results(tmp_path / "run.json", document)
@@ -46,6 +47,7 @@ def test_compressed_and_plain_results_give_identical_reports(tmp_path, capsys):
         assert a.replace(str(plain), "FILE") == b.replace(str(packed), "FILE")
 
 
+@pytest.mark.slow
 def test_compare_accepts_gz(tmp_path, capsys):
     document = full_run(rounds=8)
     packed = write_results(tmp_path / "run.json.gz", document)

@@ -26,6 +26,8 @@ from tf2bench.tensorboard.summaries import HPARAMS, SCALAR_PREFIX, SCALARS
 pytest.importorskip("tensorflow")
 pytest.importorskip("tensorboard_plugin_profile")
 
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[1]
 TENSORBOARD = Path(sys.executable).with_name("tensorboard")
 BENCHMARK = "benchmarks/test_execution.py::test_op_granularity[cpu-few_large_ops-autograph]"

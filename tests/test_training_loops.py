@@ -25,6 +25,7 @@ def _assert_same_weights(model, reference, what: str) -> None:
         np.testing.assert_allclose(ours, theirs, err_msg=what, **TOLERANCE)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("network", ["mlp", "linear"])
 def test_custom_loops_take_the_same_steps_as_fit(network):
     dataset = train_dataset(network, BATCH, STEPS)

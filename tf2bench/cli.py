@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "tf2bench.commands.compare",
     "tf2bench.commands.run",
     "tf2bench.commands.ab",
+    "tf2bench.commands.matrix",
 )
 
 EXIT_USAGE = 2  # bad input or any failure; 1 is kept for "regression found" (compare)

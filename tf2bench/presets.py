@@ -5,7 +5,6 @@ No TensorFlow here: the pytest plugin reads these at configure time, before TF s
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from typing import TypeVar
 
@@ -19,31 +18,25 @@ __all__ = [
     "active_preset",
     "parse_list",
     "pick",
-    "set_active_preset",
 ]
 
 PRESETS = ("quick", "standard", "full")
 DEFAULT_PRESET = "standard"
-PRESET_ENV = "TF2BENCH_PRESET"
 FAMILIES = family_names()
 DEVICE_KINDS = ("cpu", "gpu")
 
 T = TypeVar("T")
 
-_active: str | None = None
-
-
-def set_active_preset(name: str) -> None:
-    """Sets the preset for this process (the pytest plugin does this from its option)."""
-    global _active
-    _active = expect_choice("preset", name, PRESETS)
-
 
 def active_preset() -> str:
-    """The preset in force: the pytest option, else $TF2BENCH_PRESET, else 'standard'."""
-    if _active is not None:
-        return _active
-    return expect_choice("preset", os.environ.get(PRESET_ENV) or DEFAULT_PRESET, PRESETS)
+    """The preset of this process: $TF2BENCH_PRESET, which the pytest plugin sets from its option.
+
+    See `tf2bench.settings`: benchmark modules pick their matrix at import time, before any
+    fixture could hand them the run's settings.
+    """
+    from tf2bench.settings import environment_preset
+
+    return environment_preset()
 
 
 def pick(*, quick: T, standard: T, full: T | None = None) -> T:

@@ -14,21 +14,16 @@ from pathlib import Path
 import pytest
 
 from tf2bench.errors import Tf2benchError
-from tf2bench.harness.runtime import ALL_THREADS, THREADS_ENV, active_threads, apply_threads
-from tf2bench.presets import (
-    DEVICE_KINDS,
-    FAMILIES,
-    PRESET_ENV,
-    PRESETS,
-    active_preset,
-    parse_list,
-    set_active_preset,
-)
+from tf2bench.presets import DEVICE_KINDS, FAMILIES, PRESETS
+from tf2bench.settings import ENV, RunSettings
 
-DEVICE_ENV = "TF2BENCH_DEVICE"
-FAMILY_ENV = "TF2BENCH_FAMILY"
+__all__ = ["FAMILY_MARKER", "SETTINGS"]
+
 FAMILY_MARKER = "tf2bench_family"
-PROFILE_ENV = "TF2BENCH_PROFILE"
+# The run's settings, parsed once in pytest_configure; the other keys hold what they produce.
+SETTINGS = pytest.StashKey[RunSettings]()
+_PROFILE_HOOK = pytest.StashKey[object]()
+_SUMMARIES_LINE = pytest.StashKey[str]()
 # pytest-benchmark options that mean "measure", so a plain `pytest` run stays a smoke test.
 _MEASURING_OPTIONS = (
     "benchmark_only",
@@ -45,25 +40,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--tf2bench-preset",
         default=None,
-        help=f"bound the matrix: {', '.join(PRESETS)} (default: ${PRESET_ENV} or standard)",
+        help=f"bound the matrix: {', '.join(PRESETS)} (default: ${ENV['preset']} or standard)",
     )
     group.addoption(
         "--tf2bench-device",
         default=None,
         help=f"comma-separated device kinds: {', '.join(DEVICE_KINDS)} "
-        f"(default: ${DEVICE_ENV} or all; kinds not present skip with a reason)",
+        f"(default: ${ENV['device']} or all; kinds not present skip with a reason)",
     )
     group.addoption(
         "--tf2bench-family",
         default=None,
         help=f"comma-separated families to run: {', '.join(FAMILIES)} "
-        f"(default: ${FAMILY_ENV} or all)",
+        f"(default: ${ENV['family']} or all)",
     )
     group.addoption(
         "--tf2bench-threads",
         default=None,
         help=f"TensorFlow intra-op threads for the whole run: all or a positive integer "
-        f"(default: ${THREADS_ENV} or all); recorded in the fingerprint and every record",
+        f"(default: ${ENV['threads']} or all); recorded in the fingerprint and every record",
     )
     group.addoption(
         "--tf2bench-profile",
@@ -71,7 +66,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="DIR",
         help=f"in a measuring run (--benchmark-only), after each benchmark's timed rounds, "
         f"profile a few steps into DIR/<family>/<benchmark> for TensorBoard "
-        f"(default: ${PROFILE_ENV}; off when unset)",
+        f"(default: ${ENV['profile']}; off when unset)",
     )
     from tf2bench.tensorboard.profiling import tracer_options
 
@@ -91,10 +86,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def _option_or_env(config: pytest.Config, option: str, env: str) -> tuple[str | None, bool]:
-    """The option, else the environment variable; and whether the user set either."""
-    value = config.getoption(option) or os.environ.get(env) or None
-    return value, value is not None
+def _parse_settings(config: pytest.Config) -> RunSettings:
+    from tf2bench.tensorboard.profiling import ProfilerSettings, tracer_options
+
+    profiler = ProfilerSettings(
+        **{
+            field: config.getoption(f"tf2bench_profile_{tracer}_tracer")
+            for tracer, field, _, _ in tracer_options()
+        }
+    )
+    return RunSettings.parse(
+        preset=config.getoption("tf2bench_preset"),
+        device=config.getoption("tf2bench_device"),
+        family=config.getoption("tf2bench_family"),
+        threads=config.getoption("tf2bench_threads"),
+        profile=config.getoption("tf2bench_profile"),
+        summaries=config.getoption("tf2bench_summaries"),
+        profiler=profiler,
+    )
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -107,24 +116,26 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line("markers", "slow: takes more than a few seconds")
     try:
-        preset, _ = _option_or_env(config, "tf2bench_preset", PRESET_ENV)
-        set_active_preset((preset or active_preset()).strip().lower())
-        devices, explicit = _option_or_env(config, "tf2bench_device", DEVICE_ENV)
-        config._tf2bench_devices = (
-            parse_list("device", devices, DEVICE_KINDS) if explicit else DEVICE_KINDS
-        )
-        if explicit:
+        settings = _parse_settings(config)
+        if settings.devices_explicit:
             from tf2bench.harness.devices import check_requested, visible_kinds
 
-            check_requested(config._tf2bench_devices, visible_kinds())
-        families, chosen = _option_or_env(config, "tf2bench_family", FAMILY_ENV)
-        config._tf2bench_families = parse_list("family", families, FAMILIES) if chosen else FAMILIES
-        threads, _ = _option_or_env(config, "tf2bench_threads", THREADS_ENV)
+            check_requested(settings.devices, visible_kinds())
         # Before any test runs: TensorFlow fixes its thread pool when it initialises.
-        apply_threads(threads or ALL_THREADS)
-        _configure_tensorboard(config)
+        from tf2bench.harness.runtime import apply_threads
+
+        apply_threads(settings.threads)
+        _check_tensorboard_folders(config, settings)
+        from tf2bench.run_guard import RunGuard  # temp clean-up, SIGTERM, --benchmark-json
+
+        guard = RunGuard(config)
+        guard.configure()
+        config.pluginmanager.register(guard, "tf2bench-run-guard")
     except Tf2benchError as error:
         raise pytest.UsageError(str(error)) from None
+    config.stash[SETTINGS] = settings
+    # NOTE: benchmark modules pick their matrix at import time, and workers inherit this.
+    os.environ.update(settings.exported())
     # pytest-benchmark's save and autosave drop the raw samples unless told to keep them; the
     # report, compare and the intervals need them.
     if config.getoption("benchmark_save", None) or config.getoption("benchmark_autosave", None):
@@ -134,34 +145,25 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.benchmark_disable = True
 
 
-def _configure_tensorboard(config: pytest.Config) -> None:
+def _check_tensorboard_folders(config: pytest.Config, settings: RunSettings) -> None:
     """Checks the profile and summaries folders up front, so a bad one stops the run at once."""
-    profile_dir, _ = _option_or_env(config, "tf2bench_profile", PROFILE_ENV)
-    summaries_dir = config.getoption("tf2bench_summaries")
-    config._tf2bench_profile_hook = config._tf2bench_summaries = None
-    if profile_dir:
-        from tf2bench.tensorboard.profiling import ProfileHook, ProfilerSettings, tracer_options
+    from tf2bench.tensorboard.paths import prepare_logdir
 
-        settings = ProfilerSettings(
-            **{
-                field: config.getoption(f"tf2bench_profile_{tracer}_tracer")
-                for tracer, field, _, _ in tracer_options()
-            }
-        )
-        config._tf2bench_profile_hook = ProfileHook(profile_dir, settings)
-    if summaries_dir:
-        from tf2bench.tensorboard.profiling import prepare_logdir
+    if settings.profile_dir is not None:
+        from tf2bench.tensorboard.profiling import ProfileHook
 
-        config._tf2bench_summaries = prepare_logdir(summaries_dir, what="summaries")
+        config.stash[_PROFILE_HOOK] = ProfileHook(settings.profile_dir, settings.profiler)
+    if settings.summaries_dir is not None:
+        prepare_logdir(settings.summaries_dir, what="summaries")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "device" in metafunc.fixturenames:
-        metafunc.parametrize("device", metafunc.config._tf2bench_devices, indirect=True)
+        metafunc.parametrize("device", metafunc.config.stash[SETTINGS].devices, indirect=True)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    chosen = set(config._tf2bench_families)
+    chosen = set(config.stash[SETTINGS].families)
     if chosen == set(FAMILIES):
         return
     kept, deselected = [], []
@@ -199,26 +201,35 @@ def device(request: pytest.FixtureRequest):
 
 
 @pytest.fixture
-def harness(device, benchmark, pytestconfig):
-    """A tf2bench Harness around pytest-benchmark's fixture, on this benchmark's device."""
+def harness(request: pytest.FixtureRequest, device, benchmark, pytestconfig):
+    """A tf2bench Harness around pytest-benchmark's fixture, on this benchmark's device.
+
+    Its family is the module's `tf2bench_family` marker; at the end of the benchmark it writes
+    the measurement into extra_info once.
+    """
     from tf2bench.harness.memory import probes_for
     from tf2bench.harness.runner import Harness
 
-    profile_hook = getattr(pytestconfig, "_tf2bench_profile_hook", None)
-    return Harness(
+    marker = request.node.get_closest_marker(FAMILY_MARKER)
+    profile_hook = pytestconfig.stash.get(_PROFILE_HOOK, None)
+    harness = Harness(
         benchmark,
         device,
-        active_preset(),
+        pytestconfig.stash[SETTINGS].preset,
+        family=marker.args[0] if marker else None,
         probes=probes_for(device),
         after_hooks=(profile_hook,) if profile_hook else (),
     )
+    yield harness
+    harness.finish()
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     # A plain hook runs after pytest-benchmark's hookwrapper has finished its benchmarks.
-    logdir = getattr(session.config, "_tf2bench_summaries", None)
-    if logdir is not None:
-        session.config._tf2bench_summaries_line = _write_run_summaries(session.config, logdir)
+    settings = session.config.stash.get(SETTINGS, None)
+    if settings is not None and settings.summaries_dir is not None:
+        line = _write_run_summaries(session.config, settings.summaries_dir)
+        session.config.stash[_SUMMARIES_LINE] = line
 
 
 def _write_run_summaries(config: pytest.Config, logdir: Path) -> str:
@@ -261,7 +272,7 @@ def _write_run_summaries(config: pytest.Config, logdir: Path) -> str:
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
-    line = getattr(config, "_tf2bench_summaries_line", None)
+    line = config.stash.get(_SUMMARIES_LINE, None)
     if line:
         terminalreporter.write_sep("-", "tf2bench summaries")
         terminalreporter.write_line(line)
@@ -278,10 +289,12 @@ def pytest_benchmark_update_json(
     config: pytest.Config, benchmarks: list, output_json: dict
 ) -> None:
     from tf2bench.records.schema import BLOCK_KEY
+    from tf2bench.workloads.keras_compat import keras_label
 
     # Run-level settings (schema.RUN_PARAMS) go into every record's params, so records of runs
     # with different settings stay apart when their files are read together.
-    run_params = {"threads": active_threads()}
+    settings = config.stash[SETTINGS]
+    run_params = {"threads": settings.threads, "keras": keras_label()}
     for entry in output_json.get("benchmarks", []):
         block = (entry.get("extra_info") or {}).get(BLOCK_KEY)
         if isinstance(block, dict):

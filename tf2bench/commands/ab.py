@@ -17,8 +17,6 @@ from tf2bench.harness.processes import say
 
 __all__ = ["register", "run"]
 
-FLAGGED = ("REGRESSION", "improved")  # the statuses of tf2bench.report.compare that matter
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     from tf2bench.commands.run import add_selection_options, pass_rest_to_pytest
@@ -169,7 +167,7 @@ def _comparison_section(comparison):
     from tf2bench.report.formatting import fmt_time
     from tf2bench.report.render import Section, Table
 
-    order = sorted(comparison.changes, key=lambda c: (c.status not in FLAGGED, -abs(c.ratio - 1)))
+    order = sorted(comparison.changes, key=lambda c: (not c.matters, -abs(c.ratio - 1)))
     rows = pd.DataFrame(
         [
             {
@@ -177,6 +175,7 @@ def _comparison_section(comparison):
                 "base": fmt_time(c.base_s),
                 "head": fmt_time(c.head_s),
                 "change": f"{c.ratio - 1:+.1%}",
+                "q": "-" if c.q != c.q else f"{c.q:.2g}",  # NaN: untested
                 "status": c.status,
             }
             for c in order
@@ -184,8 +183,8 @@ def _comparison_section(comparison):
     )
     text = (
         f"Each side's processes alternated on this machine. {_verdict_lines(comparison)[0]} "
-        "Regressions and improvements first, then by size of the change; comparison.md holds "
-        "the p-values."
+        "Regressions and improvements first, then by size of the change; q is the "
+        "Benjamini-Hochberg adjusted p-value (comparison.md has the test of each benchmark)."
     )
     return Section("Base vs head", [text, Table(rows)])
 
@@ -210,7 +209,7 @@ def _summary(comparison, title: str, preset: str, processes: int, notes=()) -> s
     )
     verdict = _verdict_lines(comparison)[0].removeprefix("Base vs head: ")
     lines += ["", f"**{verdict[0].upper()}{verdict[1:]}**", ""]
-    flagged = [c for c in comparison.changes if c.status in FLAGGED]
+    flagged = [c for c in comparison.changes if c.matters]
     if flagged:
         lines += ["| benchmark | base | head | change | status |", "|---|---|---|---|---|"]
         lines += [
@@ -219,6 +218,8 @@ def _summary(comparison, title: str, preset: str, processes: int, notes=()) -> s
             for c in flagged
         ]
         lines.append("")
+    if comparison.packages:
+        lines.append(f"Packages differ: {'; '.join(comparison.packages)}.")
     lines += [f"Note: {note}." for note in notes]
     lines.append("The full table is in comparison.md and the report in report/report.html.")
     return "\n".join(lines) + "\n"

@@ -34,6 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tf2bench.commands.report import warn_partial_and_skipped
     from tf2bench.records.schema import load_results
     from tf2bench.report.compare import (
         check_fingerprints,
@@ -45,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
 
     threshold, alpha = parse_threshold(args.threshold), parse_alpha(args.alpha)
     base, head = load_results(args.base), load_results(args.head)
+    warn_partial_and_skipped([base, head])
     if args.force:
         if base.fingerprint_id != head.fingerprint_id:
             sys.stderr.write(

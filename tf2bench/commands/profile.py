@@ -19,6 +19,7 @@ __all__ = ["register", "run"]
 EXAMPLE_ID = "benchmarks/test_execution.py::test_step[cpu-mlp_train-autograph-32]"
 # pytest's exit codes for "bad command line" and "no tests collected".
 PYTEST_NOT_FOUND = (4, 5)
+PYTEST_USAGE_ERROR = 4  # also what pytest returns for a node id it cannot find
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -84,7 +85,12 @@ def run(args: argparse.Namespace) -> int:
         *args.pytest_args,
     ]  # fmt: skip
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
-    code = subprocess.run(command, env=env, check=False).returncode
+    done = subprocess.run(command, env=env, check=False, stderr=subprocess.PIPE, text=True)
+    code = done.returncode
+    refused = _pytest_usage_error(done.stderr) if code == PYTEST_USAGE_ERROR else None
+    if refused:  # pytest rejected an option: its words, not a guess about the benchmark id
+        raise UsageError(f"pytest refused its arguments ({refused}); check --pytest ARGS")
+    sys.stderr.write(done.stderr)
     written = sorted(set(logdir.rglob(f"{SIDECAR_PREFIX}*.json")) - before)
     if not written:
         if code in PYTEST_NOT_FOUND:
@@ -104,3 +110,11 @@ def run(args: argparse.Namespace) -> int:
         )
     print(f"open with: tensorboard --logdir {logdir}  (Profile tab; Graphs for AutoGraph/XLA)")
     return code
+
+
+def _pytest_usage_error(stderr: str) -> str | None:
+    """pytest's own complaint about its command line (argparse's "error:" line), if any."""
+    for line in stderr.splitlines():
+        if ": error: " in line:
+            return line.split(": error: ", 1)[1].strip()
+    return None

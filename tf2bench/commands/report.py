@@ -5,8 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-__all__ = ["register", "run"]
+if TYPE_CHECKING:
+    from tf2bench.records.schema import RunResults
+
+__all__ = ["register", "run", "warn_partial_and_skipped"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
 
     check_output(args.out)  # fail before the work, not after it
     runs = [load_results(path) for path in args.results]
+    notes = warn_partial_and_skipped(runs)
     for results in runs:
         if not any(bench.samples for bench in results.benchmarks):
             sys.stderr.write(
@@ -43,9 +49,29 @@ def run(args: argparse.Namespace) -> int:
             )
     progress = Progress()
     document = build_document(runs, title=args.title, progress=progress)
+    document.summary[:0] = [f"**Warning:** {note}" for note in notes]
     target = write_report(document, args.out, progress=progress)
     print(f"wrote {target}/report.md, report.html and {len(document.plots())} figures")
     return 0
+
+
+def warn_partial_and_skipped(runs: Sequence[RunResults]) -> list[str]:
+    """Says on stderr which files hold an interrupted run or skipped records; returns the notes."""
+    notes = []
+    for results in runs:
+        if results.partial:
+            notes.append(
+                f"{results.path} is a partial run: it was interrupted, and holds only the "
+                f"{len(results.benchmarks)} benchmarks that finished"
+            )
+        if results.skipped_foreign:
+            notes.append(
+                f"{results.path}: {results.skipped_foreign} benchmarks were skipped because "
+                "they have no extra_info['tf2bench'] block (not measured by tf2bench)"
+            )
+    for note in notes:
+        sys.stderr.write(f"tf2bench: warning: {note}\n")
+    return notes
 
 
 class Progress:

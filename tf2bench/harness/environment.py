@@ -27,13 +27,16 @@ ENV_FLAGS = (
 
 
 def collect_tensorflow() -> dict[str, Any]:
-    import keras
     import tensorflow as tf
+
+    from tf2bench.workloads.keras_compat import FLAVOR, keras_version
 
     build = dict(tf.sysconfig.get_build_info())
     return {
         "tensorflow": tf.__version__,
-        "keras": keras.__version__,
+        "keras": keras_version(),
+        # keras3 or tf_keras (Keras 2, TF_USE_LEGACY_KERAS=1): the same version axis, two APIs.
+        "keras_flavor": FLAVOR,
         "is_cuda_build": bool(build.get("is_cuda_build", False)),
         "cuda_version": build.get("cuda_version"),
         "cudnn_version": build.get("cudnn_version"),
@@ -53,13 +56,13 @@ def collect_runtime() -> dict[str, Any]:
     import tensorflow as tf
 
     from tf2bench.harness.memory import host_peak_method
-    from tf2bench.harness.runtime import active_threads
+    from tf2bench.settings import environment_threads
 
     cpus = tf.config.list_physical_devices("CPU")
     # Reads the configuration without initialising TensorFlow's devices (unlike listing them).
     split = tf.config.get_logical_device_configuration(cpus[0]) if cpus else None
     return {
-        "threads_setting": active_threads(),
+        "threads_setting": environment_threads(),
         # The distribute family splits the CPU; ops on /CPU:0 share the same thread pool.
         "logical_cpu_devices": len(split) if split else len(cpus),
         "host_peak_memory": host_peak_method(),

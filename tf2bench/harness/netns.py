@@ -26,10 +26,11 @@ import warnings
 from collections.abc import Sequence
 
 from tf2bench.errors import MeasurementError
+from tf2bench.settings import ENV
 
 __all__ = ["OPT_OUT_ENV", "LoopbackNamespace", "UnisolatedWorkersWarning"]
 
-OPT_OUT_ENV = "TF2BENCH_UNISOLATED_WORKERS"
+OPT_OUT_ENV = ENV["unisolated_workers"]
 _READY = "tf2bench-netns ready"
 _START_TIMEOUT_S = 20.0
 _UNSHARE = "unshare"

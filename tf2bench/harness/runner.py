@@ -2,27 +2,32 @@
 
     first call (timed, recorded) -> equivalence check -> warm-up until tracing settles
     -> tracing counts -> probes start -> timed rounds (pytest-benchmark) -> probes stop
-    -> tracing counts (a retrace fails the benchmark) -> extra_info['tf2bench'] -> after-hooks
+    -> tracing counts (a retrace fails the benchmark) -> after-hooks -> Measurement
 
-After-hooks (profiling) run outside the timed rounds, never fail the measurement.
+`measure` returns an immutable `Measurement`; the `harness` fixture writes the last one into
+extra_info['tf2bench'] once, when the benchmark ends (`Harness.finish`). After-hooks
+(profiling) run outside the timed rounds and never fail the measurement.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import statistics
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import pytest
 
-from tf2bench.errors import MeasurementError
+from tf2bench.errors import MeasurementError, UsageError
 from tf2bench.harness.devices import Device
 from tf2bench.harness.timing import (
     DEFAULT_WARMUP,
     Clock,
     Traced,
     WarmupPolicy,
+    WarmupResult,
     check_no_retrace,
     first_call,
     synced,
@@ -31,7 +36,7 @@ from tf2bench.harness.timing import (
 )
 from tf2bench.records.schema import BLOCK_KEY, BenchRecord
 
-__all__ = ["AfterHook", "Harness", "Probe"]
+__all__ = ["AfterHook", "Derive", "Harness", "Measurement", "Probe", "per_item"]
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +57,49 @@ class AfterHook(Protocol):
     ) -> dict[str, float]: ...
 
 
+@dataclass(frozen=True)
+class Measurement:
+    """What one benchmark measured: its record, the raw round times, warm-up and warnings.
+
+    Attributes:
+        record: the configuration with its timing fields and metrics filled in.
+        times_s: the timed rounds in seconds, in order (empty in a smoke run).
+        warmup: the warm-up before the timed rounds, None when there was none.
+        warnings: one line per thing that went wrong without failing the measurement.
+        output: the first call's output (not part of the result's value).
+    """
+
+    record: BenchRecord
+    times_s: tuple[float, ...] = ()
+    warmup: WarmupResult | None = None
+    warnings: tuple[str, ...] = ()
+    output: Any = field(default=None, compare=False, repr=False)
+
+    @property
+    def median_s(self) -> float | None:
+        """The median round time in seconds; None in a smoke run."""
+        return statistics.median(self.times_s) if self.times_s else None
+
+    def with_metrics(self, **metrics: float) -> Measurement:
+        """This measurement with more record metrics (names from the family's declaration)."""
+        record = dataclasses.replace(self.record, metrics={**self.record.metrics, **metrics})
+        return dataclasses.replace(self, record=record)
+
+
+# Metrics known only from the measurement itself (for example per_sample_s); {} for none.
+Derive = Callable[[Measurement], Mapping[str, float]]
+
+
+def per_item(name: str, items: int) -> Derive:
+    """A Derive giving metric `name`: the median round time over `items`, seconds per item."""
+
+    def derive(measurement: Measurement) -> dict[str, float]:
+        median = measurement.median_s
+        return {name: median / items} if median is not None else {}
+
+    return derive
+
+
 class Harness:
     """Times a zero-argument call on one device with pytest-benchmark and records the result."""
 
@@ -61,6 +109,7 @@ class Harness:
         device: Device,
         preset: str,
         *,
+        family: str | None = None,
         clock: Clock | None = None,
         warmup: WarmupPolicy = DEFAULT_WARMUP,
         probes: Sequence[Probe] = (),
@@ -69,34 +118,51 @@ class Harness:
         self.benchmark = benchmark
         self.device = device
         self.preset = preset
+        self.family = family
         self.clock = clock or Clock(sync=device.sync)
         self.warmup = warmup
         self.probes = tuple(probes)
         self.after_hooks = tuple(after_hooks)
+        self.result: Measurement | None = None
 
     def with_extra(
         self, *, probes: Sequence[Probe] = (), after_hooks: Sequence[AfterHook] = ()
     ) -> Harness:
-        """This harness with more probes and after-hooks, for a family's own metrics."""
-        return Harness(
+        """A view of this harness with more probes and after-hooks; results land here."""
+        extended = Harness(
             self.benchmark,
             self.device,
             self.preset,
+            family=self.family,
             clock=self.clock,
             warmup=self.warmup,
             probes=(*self.probes, *probes),
             after_hooks=(*self.after_hooks, *after_hooks),
         )
+        extended._owner = self
+        return extended
 
     @property
     def measuring(self) -> bool:
         """False in a plain `pytest` run, where each benchmark body runs once as a smoke test."""
         return bool(self.benchmark.enabled)
 
-    def record(self, family: str, workload: str, **fields: Any) -> BenchRecord:
-        """A BenchRecord for this benchmark with the device and preset filled in."""
+    def record(self, workload: str, **fields: Any) -> BenchRecord:
+        """A BenchRecord for this benchmark with the family, device and preset filled in.
+
+        The family is the module's `tf2bench_family` marker (the harness fixture reads it).
+        """
+        if self.family is None:
+            raise UsageError(
+                "Received a benchmark without a family, expected "
+                "`pytestmark = pytest.mark.tf2bench_family(NAME)` in its module"
+            )
         return BenchRecord(
-            family=family, workload=workload, device=self.device.kind, preset=self.preset, **fields
+            family=self.family,
+            workload=workload,
+            device=self.device.kind,
+            preset=self.preset,
+            **fields,
         )
 
     def measure(
@@ -106,7 +172,8 @@ class Harness:
         *,
         traced: Mapping[str, Traced] | None = None,
         check: Callable[[Any], None] | None = None,
-    ) -> Any:
+        derive: Derive | None = None,
+    ) -> Measurement:
         """Runs the whole protocol for the steady state of `call`.
 
         Args:
@@ -114,9 +181,10 @@ class Harness:
             record: the configuration; timing fields are filled in here.
             traced: tf.functions whose tracing must not change during the timed rounds.
             check: called with the first call's output; raises EquivalenceError on a mismatch.
+            derive: metrics computed from the measurement (e.g. `per_item`).
 
         Returns:
-            The output of the first call.
+            The Measurement, also kept as `result` for the fixture to write.
         """
         traced = dict(traced or {})
         timed_call = synced(call, (), self.clock.sync)
@@ -140,8 +208,7 @@ class Harness:
             retraces=0,
             metrics={**record.metrics, **metrics},
         )
-        self._finish(call, record)
-        return output
+        return self._finish(call, record, warm, output, derive)
 
     def measure_cold(
         self,
@@ -150,7 +217,8 @@ class Harness:
         *,
         rounds: int,
         traced_of: Callable[[Any], Mapping[str, Traced]] | None = None,
-    ) -> None:
+        derive: Derive | None = None,
+    ) -> Measurement:
         """Times the first call of a freshly built step, `rounds` times (build is not timed).
 
         Every round builds anew, so each timed call pays tracing and compilation again.
@@ -182,23 +250,12 @@ class Harness:
             tracing_count=sum(counts.values()) if counts else None,
             metrics={**record.metrics, **metrics},
         )
-        self._finish(None, record)
+        return self._finish(None, record, None, None, derive)
 
-    @property
-    def median_s(self) -> float | None:
-        """The median time of the last timed rounds in seconds; None in a smoke run."""
-        stats = getattr(self.benchmark, "stats", None)
-        return float(stats.stats.median) if stats is not None else None
-
-    def add_metrics(self, **metrics: float) -> None:
-        """Adds metrics known only after the timed rounds (for example per_sample_s) to the
-        record of the benchmark that just ran; names must be in schema.METRICS."""
-        block = self.benchmark.extra_info.get(BLOCK_KEY)
-        if block is None:
-            return
-        record = BenchRecord.from_extra_info(block, where=self.benchmark.name)
-        record = dataclasses.replace(record, metrics={**record.metrics, **metrics})
-        self.benchmark.extra_info[BLOCK_KEY] = record.to_extra_info()
+    def finish(self) -> None:
+        """Writes the last Measurement into extra_info['tf2bench']; the fixture calls this once."""
+        if self.result is not None:
+            self.benchmark.extra_info[BLOCK_KEY] = self.result.record.to_extra_info()
 
     def _start_probes(self) -> None:
         for probe in self.probes:
@@ -210,22 +267,37 @@ class Harness:
             metrics.update(probe.stop())
         return metrics
 
-    def _finish(self, call: Callable[[], Any] | None, record: BenchRecord) -> None:
+    def _finish(
+        self,
+        call: Callable[[], Any] | None,
+        record: BenchRecord,
+        warm: WarmupResult | None,
+        output: Any,
+        derive: Derive | None,
+    ) -> Measurement:
         stats = getattr(self.benchmark, "stats", None)
+        times = tuple(float(t) for t in getattr(stats.stats, "data", ())) if stats else ()
         if stats is not None and stats.stats.median > 0:
             record = dataclasses.replace(
                 record, throughput_per_s=record.items_per_round / stats.stats.median
             )
+        problems: list[str] = []
         if call is not None and self.measuring:
             for hook in self.after_hooks:
                 try:
                     with self.device.scope():
                         extra = hook(call, record, self.benchmark.name)
                 except Exception as error:  # noqa: BLE001 - an after-hook never fails a measurement
-                    log.warning("tf2bench: %s failed for %s: %s", hook, self.benchmark.name, error)
+                    problems.append(f"{hook} failed for {self.benchmark.name}: {error}")
+                    log.warning("tf2bench: %s", problems[-1])
                     continue
                 record = dataclasses.replace(record, metrics={**record.metrics, **extra})
-        self.benchmark.extra_info[BLOCK_KEY] = record.to_extra_info()
+        result = Measurement(record, times, warm, tuple(problems), output)
+        if derive is not None:
+            result = result.with_metrics(**derive(result))
+        owner = getattr(self, "_owner", self)
+        owner.result = self.result = result
+        return result
 
     def _failing_loudly(self):
         return _FailOnMeasurementError(self.benchmark)

@@ -10,14 +10,13 @@ imports TensorFlow at import time.
 from __future__ import annotations
 
 import logging
+import os
 
 from tf2bench.errors import UsageError
 
 __all__ = [
     "ALL_THREADS",
     "LOGICAL_CPUS",
-    "THREADS_ENV",
-    "active_threads",
     "apply_threads",
     "logical_cpu_count",
     "parse_threads",
@@ -26,13 +25,14 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-THREADS_ENV = "TF2BENCH_THREADS"
 # "all" leaves TensorFlow's default (0: one intra-op thread per core).
 ALL_THREADS = "all"
 # The distribute family's largest replica count on one CPU.
 LOGICAL_CPUS = 4
 
-_active_threads = ALL_THREADS
+
+# More threads than this per CPU only adds switching; 100000 made TensorFlow abort.
+THREADS_PER_CPU = 4
 
 
 def parse_threads(text: str) -> str:
@@ -44,23 +44,24 @@ def parse_threads(text: str) -> str:
     value = str(text).strip().lower()
     if value == ALL_THREADS:
         return value
-    if value.isdigit() and int(value) > 0:
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    most = THREADS_PER_CPU * (cpus or 1)
+    if value.isdigit() and 0 < int(value) <= most:
         return str(int(value))
     raise UsageError(
-        f"Received an invalid threads setting, expected 'all' or a positive integer. "
-        f"Received: {text!r}"
+        f"Received an invalid threads setting, expected 'all' or an integer from 1 to {most} "
+        f"({THREADS_PER_CPU} per CPU this process may use). Received: {text!r}"
     )
 
 
 def apply_threads(setting: str) -> None:
     """Sets TensorFlow's intra-op thread count for this process (must precede initialisation).
 
-    The inter-op pool keeps TensorFlow's default; the setting is what `active_threads` reports.
+    The inter-op pool keeps TensorFlow's default. The run's setting is `RunSettings.threads`.
 
     Raises:
         UsageError: the setting is malformed, or TensorFlow was initialised already.
     """
-    global _active_threads
     setting = parse_threads(setting)
     if setting != ALL_THREADS:
         import tensorflow as tf
@@ -72,12 +73,6 @@ def apply_threads(setting: str) -> None:
                 f"Received threads={setting}, but TensorFlow was already initialised in this "
                 f"process ({error}); expected the setting before any TensorFlow op runs"
             ) from None
-    _active_threads = setting
-
-
-def active_threads() -> str:
-    """The threads setting of this process: 'all' or the intra-op thread count."""
-    return _active_threads
 
 
 def split_cpu(count: int = LOGICAL_CPUS) -> int:

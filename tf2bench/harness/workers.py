@@ -33,11 +33,13 @@ from typing import Any
 
 from tf2bench.errors import MeasurementError
 from tf2bench.harness.netns import LoopbackNamespace
+from tf2bench.tempdirs import temp_prefix
 
 __all__ = [
     "MAX_MESSAGE_CHARS",
     "TAG",
     "LocalCluster",
+    "explaining_lines",
     "free_ports",
     "tf_config",
     "worker_command",
@@ -50,7 +52,26 @@ MAX_MESSAGE_CHARS = 400  # of a stderr tail or a worker's error message
 _SETTLE_S = 1.0
 _EOF = object()
 # absl's INFO/WARNING lines (I0000 00:00:... file.cc:1] ...) and its pre-init notice.
-_ABSL_LOG_LINE = re.compile(r"^([IW]\d{4} |WARNING: All log messages before absl)")
+_ABSL_LOG_LINE = re.compile(r"^([IWEF]\d{4} |WARNING: All log messages before absl)")
+# TensorFlow's error-level lines at start-up on a machine without a usable GPU: never the cause.
+_BENIGN = re.compile(r"cuInit|cuda_platform|Unable to register cu|TF-TRT|cuda_executor")
+
+
+def explaining_lines(stderr: str) -> str:
+    """What explains a failure in a worker's stderr: the exception of its last Python
+    traceback, else its own (non-log) lines, else TensorFlow's error lines that are not start-up
+    noise; joined with " | "."""
+    raw = [line.rstrip() for line in stderr.splitlines() if line.strip()]
+    starts = [i for i, line in enumerate(raw) if line.startswith("Traceback (most recent call")]
+    if starts:  # the exception lines: unindented, after the last traceback's frames
+        raw = [
+            line for line in raw[starts[-1] + 1 :]
+            if not line.startswith(" ") and not _ABSL_LOG_LINE.match(line)
+        ]  # fmt: skip
+    own = [line.strip() for line in raw if not _ABSL_LOG_LINE.match(line)]
+    errors = [line.strip() for line in raw if line[:1] in "EF" and not _BENIGN.search(line)]
+    chosen = own or [line for line in errors if _ABSL_LOG_LINE.match(line)]
+    return " | ".join(chosen) or "(nothing but log lines)"
 
 
 def free_ports(count: int) -> list[int]:
@@ -119,14 +140,9 @@ class _Worker:
             pass  # the worker is gone; waiting for its reply reports how it ended
 
     def stderr_tail(self) -> str:
-        """The end of the worker's stderr on one line, without TensorFlow's start-up log lines."""
+        """The lines of the worker's stderr that explain its failure, on one line."""
         self.stderr_file.seek(0)
-        lines = [
-            line.strip()
-            for line in self.stderr_file.read().splitlines()
-            if line.strip() and not _ABSL_LOG_LINE.match(line)
-        ]
-        return " | ".join(lines)[-MAX_MESSAGE_CHARS:] or "(nothing but log lines)"
+        return explaining_lines(self.stderr_file.read())[-MAX_MESSAGE_CHARS:]
 
     def stop(self, grace_s: float) -> None:
         """Closes its stdin (a polite quit), then terminates, then kills it; always reaps it."""
@@ -196,7 +212,7 @@ class LocalCluster:
         # Every worker joins one loopback-only network namespace (see netns.py).
         self._netns = LoopbackNamespace()
         # A killed worker cannot clean up AutoGraph's generated files; its TMPDIR is ours.
-        self._scratch = tempfile.TemporaryDirectory(prefix="tf2bench-workers-")
+        self._scratch = tempfile.TemporaryDirectory(prefix=temp_prefix("workers"))
         try:
             self._netns.start()
             command = self._netns.wrap(self.command)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["FAMILIES", "Family", "family", "family_names"]
+__all__ = ["FAMILIES", "Family", "declared_metrics", "family", "family_names"]
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,8 @@ class Family:
         params: the `params` keys its records may carry, besides the run-level ones.
         metrics: the `metrics` names its records may carry, besides the common ones.
         item_unit: what one item of its throughput is, when it has a single unit.
+        report: the module holding its report sections (`SECTIONS`, builders as in
+            `tf2bench.report.sections`), for a family the report does not wire itself.
     """
 
     name: str
@@ -29,6 +31,7 @@ class Family:
     params: tuple[str, ...] = ()
     metrics: tuple[str, ...] = ()
     item_unit: str | None = None
+    report: str | None = None
 
 
 FAMILIES: tuple[Family, ...] = (
@@ -92,12 +95,15 @@ FAMILIES: tuple[Family, ...] = (
     ),
 )
 
-_BY_NAME = {declared.name: declared for declared in FAMILIES}
-
 
 def family_names() -> tuple[str, ...]:
     """The declared family names, in report order."""
-    return tuple(_BY_NAME)
+    return tuple(declared.name for declared in FAMILIES)
+
+
+def declared_metrics() -> frozenset[str]:
+    """Every metric name some family declares (read at call time, so a new family counts)."""
+    return frozenset(name for declared in FAMILIES for name in declared.metrics)
 
 
 def family(name: str) -> Family:
@@ -106,4 +112,7 @@ def family(name: str) -> Family:
     Raises:
         KeyError: `name` is not a declared family.
     """
-    return _BY_NAME[name]
+    for declared in FAMILIES:
+        if declared.name == name:
+            return declared
+    raise KeyError(name)

@@ -6,7 +6,8 @@ benchmark's ``extra_info["tf2bench"]`` and the environment fingerprint under
 
 Family conventions (what each family puts in the generic fields; `params` keys in FAMILY_PARAMS):
     execution       workload: mlp_train, mlp_infer, cnn_train, control_flow, many_small_ops,
-                    few_large_ops, retracing; mode: eager | autograph | xla;
+                    few_large_ops, retracing; mode: eager | autograph | xla | session (TF1
+                    graph + tf.compat.v1.Session);
                     params.phase: steady | cold | retrace (params.variant for retrace).
     input_pipeline  workload: pipeline | limit | consumer | iteration; batch_size: the batch;
                     params: the PipelineSpec fields and a short `variant` label;
@@ -28,6 +29,7 @@ Family conventions (what each family puts in the generic fields; `params` keys i
                     none | one_device | mirrored | multi_worker; params.steps_per_round (one
                     round = that many steps); metrics.replicas, metrics.scaling_efficiency.
     every family    params.threads (RUN_PARAMS): the run's intra-op threads, all or a count;
+                    params.keras (RUN_PARAMS): "keras3 3.15.1" or "tf_keras 2.21.0";
                     execution may add params.precision: mixed_float16 (float32 when absent);
                     metrics.peak_host_bytes, and metrics.peak_device_bytes on a GPU.
 
@@ -53,6 +55,7 @@ from typing import Any
 import numpy as np
 
 from tf2bench.errors import RecordError, UsageError
+from tf2bench.records import families
 from tf2bench.records.families import FAMILIES
 from tf2bench.records.files import read_results_text
 from tf2bench.records.inputs import decode_json
@@ -95,7 +98,10 @@ METRICS = {
 FAMILY_PARAMS = {declared.name: declared.params for declared in FAMILIES}
 
 # `params` keys that every record of a run carries (set once per run by the pytest plugin).
-RUN_PARAMS = {"threads": "TensorFlow intra-op threads of the run: 'all' (TF's default) or a count"}
+RUN_PARAMS = {
+    "threads": "TensorFlow intra-op threads of the run: 'all' (TF's default) or a count",
+    "keras": "which Keras ran: 'keras3 <version>' or 'tf_keras <version>' (Keras 2)",
+}
 
 # Fingerprint fields that must agree for two runs to be compared without --force.
 COMPARABLE_FINGERPRINT_KEYS = (
@@ -138,7 +144,7 @@ class BenchRecord:
     params: dict[str, Scalar] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        unknown = sorted(set(self.metrics) - set(METRICS))
+        unknown = sorted(set(self.metrics) - set(METRICS) - families.declared_metrics())
         if unknown:
             raise UsageError(
                 f"Received unknown metric names {unknown}, expected names from "
@@ -215,6 +221,7 @@ class RunResults:
     fingerprint: dict[str, Any]
     datetime: str | None
     skipped_foreign: int = 0
+    partial: bool = False  # the run was interrupted: only the benchmarks that finished
 
     @property
     def fingerprint_id(self) -> str:
@@ -295,7 +302,7 @@ def parse_results(document: Any, *, where: str) -> RunResults:
                 f"{where}: not tf2bench results, none of its {len(document['benchmarks'])} "
                 f"benchmarks has an extra_info['{BLOCK_KEY}'] block"
             )
-        raise RecordError(f"{where}: holds no benchmarks (was the run made with --benchmark-only?)")
+        raise RecordError(f"{where}: holds no benchmarks ({_why_empty(document)})")
     machine_info = document.get("machine_info") or {}
     fingerprint = machine_info.get(BLOCK_KEY) if isinstance(machine_info, dict) else None
     if not isinstance(fingerprint, dict):
@@ -308,6 +315,8 @@ def parse_results(document: Any, *, where: str) -> RunResults:
         fingerprint=dict(fingerprint or {}),
         datetime=document.get("datetime"),
         skipped_foreign=foreign,
+        partial=isinstance(document.get(BLOCK_KEY), dict)
+        and document[BLOCK_KEY].get("partial") is True,
     )
 
 
@@ -329,6 +338,20 @@ def _process_samples(
         if data:
             arrays.append(np.asarray(data, dtype=float))
     return tuple(arrays)
+
+
+def _why_empty(document: dict[str, Any]) -> str:
+    """Why a results file holds no benchmarks, from what the run recorded about its end."""
+    block = document.get(BLOCK_KEY) if isinstance(document.get(BLOCK_KEY), dict) else {}
+    status = block.get("exitstatus")
+    if block.get("partial") is True:
+        return "the run was interrupted before any benchmark finished"
+    if isinstance(status, int) and status != 0:
+        return (
+            f"the run ended with pytest exit status {status} before any benchmark finished: "
+            "every benchmark failed or errored; its log says why"
+        )
+    return "was the run made with --benchmark-only?"
 
 
 def _is_number(value: Any) -> bool:

@@ -39,7 +39,7 @@ REFERENCE_MODE = "eager"
 REPORT_RESAMPLES = 1_000
 # Execution params that have their own place in the report (phase, the retrace variant).
 EXECUTION_KNOWN_PARAMS = ("phase", "variant", "shapes")
-MODE_ORDER = ("eager", "autograph", "xla")
+MODE_ORDER = ("eager", "autograph", "xla", "session")
 STYLE_ORDER = ("lowlevel", "sequential", "functional", "subclassed")
 CPU, GPU = "cpu", "gpu"
 
@@ -326,10 +326,35 @@ def distribute_scaling(frame: pd.DataFrame) -> pd.DataFrame:
             "step_s": data["median_s"] / _steps(data),
             "throughput_per_s": data["throughput_per_s"],
             "item_unit": data["item_unit"],
-            "scaling_efficiency": column(data, "metric_scaling_efficiency"),
+            "scaling_efficiency": _scaling_efficiency(data),
             "noisy": data["noisy"],
         }
     ).reset_index(drop=True)
+
+
+# What must match for a one-replica MirroredStrategy run to be another run's scaling reference.
+_SCALING_KEYS = ("source", "device", "workload", "batch_size", "param_steps_per_round")
+
+
+def _scaling_efficiency(data: pd.DataFrame) -> pd.Series:
+    """Throughput over (replicas x the one-replica MirroredStrategy throughput of that run).
+
+    Only mirrored and multi_worker rows have one. Records written before the report computed
+    it stored the metric themselves; theirs is kept, so older results render as they did.
+    """
+    keys = [key for key in (*_SCALING_KEYS, "param_threads") if key in data]
+    rows = data.assign(
+        _strategy=column(data, "param_strategy", None), _replicas=column(data, "metric_replicas")
+    )
+    single = rows[(rows["_strategy"] == "mirrored") & (rows["_replicas"] == 1)]
+    single = single[[*keys, "throughput_per_s"]].drop_duplicates(keys)
+    merged = rows[keys].merge(
+        single.rename(columns={"throughput_per_s": "_single"}), on=keys, how="left"
+    )
+    merged.index = rows.index
+    efficiency = rows["throughput_per_s"] / (rows["_replicas"] * merged["_single"])
+    efficiency = efficiency.where(rows["_strategy"].isin(("mirrored", "multi_worker")))
+    return column(data, "metric_scaling_efficiency").fillna(efficiency)
 
 
 def device_speedups(frame: pd.DataFrame) -> pd.DataFrame:

@@ -31,6 +31,7 @@ import matplotlib
 from tf2bench import __version__
 from tf2bench.errors import OutputError
 from tf2bench.report import render
+from tf2bench.tempdirs import pid_alive
 
 __all__ = ["MARK", "check_output", "write_report"]
 
@@ -145,7 +146,7 @@ def _recover(target: Path) -> None:
     pattern = re.compile(_WORK_NAME.format(name=re.escape(target.name)))
     for path in sorted(target.parent.iterdir()):
         match = pattern.fullmatch(path.name)
-        if match is None or not path.is_dir() or _alive(int(match.group(2))):
+        if match is None or not path.is_dir() or pid_alive(int(match.group(2))):
             continue
         if match.group(1) == "old" and not target.exists() and (path / MARK).is_file():
             path.rename(target)  # the swap was cut between its two renames
@@ -187,18 +188,6 @@ def _exchange(first: Path, second: Path) -> bool:
     if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
         return False
     raise OSError(code, os.strerror(code), str(second))
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's live process
-    return True
 
 
 def _reason(error: OSError) -> str:

@@ -37,7 +37,12 @@ __all__ = [
 MAX_SPEEDUP_CASES = 36
 # The cold-start chart shows at most this many rows per panel (the table has all).
 MAX_COLD_ROWS = 40
-MODE_COLORS = {"eager": "tab:gray", "autograph": "tab:blue", "xla": "tab:orange"}
+MODE_COLORS = {
+    "eager": "tab:gray",
+    "autograph": "tab:blue",
+    "xla": "tab:orange",
+    "session": "tab:green",
+}
 
 
 def _case_label(workload: str, batch) -> str:

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tf2bench.errors import OutputError, Tf2benchError, UsageError
+from tf2bench.tempdirs import temp_prefix
 
 __all__ = ["CHROMIUM_NAMES", "chromium_command", "find_chromium", "main", "screenshot"]
 
@@ -74,7 +75,7 @@ def screenshot(html: str | Path, png: str | Path, *, width: int = 1280, height: 
         raise UsageError(f"{html}: no such HTML file, expected a report written by tf2bench report")
     browser = find_chromium()
     png.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="tf2bench-chromium-") as profile:
+    with tempfile.TemporaryDirectory(prefix=temp_prefix("chromium")) as profile:
         staging = Path(profile) / "shot.png"
         command = chromium_command(browser, html, staging, Path(profile) / "p", width, height)
         try:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tf2bench.errors import UsageError
 from tf2bench.records.schema import RunResults
-from tf2bench.tensorboard.paths import prepare_logdir, run_folder_name
+from tf2bench.tensorboard.paths import check_paths, prepare_logdir, run_folder_name
 from tf2bench.tensorboard.summaries import (
     HPARAMS,
     SAMPLES_TAG,
@@ -59,6 +59,7 @@ def write_summaries(
     for step, run in ordered:
         for session in sessions_of(run, chosen, step):
             by_folder.setdefault(session.run, []).append(session)
+    check_paths(root, [chosen, *by_folder])  # all or nothing is written
     first = [steps[0] for steps in by_folder.values()]
     config = _hparams_config_pb(first)
     _write(root, lambda: tf.summary.experimental.write_raw_pb(config.SerializeToString(), step=0))

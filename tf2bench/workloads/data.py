@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 
 from tf2bench.errors import UsageError
+from tf2bench.settings import ENV
 
 __all__ = [
     "IMAGE_SHAPE",
-    "MNIST_ENV",
     "NUM_CLASSES",
     "Arrays",
     "default_mnist_path",
@@ -28,7 +28,6 @@ __all__ = [
 
 IMAGE_SHAPE = (28, 28)
 NUM_CLASSES = 10
-MNIST_ENV = "TF2BENCH_MNIST"
 _MNIST_KEYS = ("x_train", "y_train", "x_test", "y_test")
 
 
@@ -60,7 +59,7 @@ def synthetic_mnist(count: int, seed: int = 0) -> Arrays:
 
 def default_mnist_path() -> Path | None:
     """$TF2BENCH_MNIST, else Keras' cached mnist.npz if it exists, else None."""
-    configured = os.environ.get(MNIST_ENV)
+    configured = os.environ.get(ENV["mnist"])
     if configured:
         return Path(configured)
     cached = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets" / "mnist.npz"

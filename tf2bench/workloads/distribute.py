@@ -157,14 +157,14 @@ class DistributedStep:
 
 def build_distributed_step(spec: DistributeSpec) -> DistributedStep:
     """Builds the strategy, the seeded model and optimizer in its scope, and the step."""
-    import keras
+    from tf2bench.workloads.keras_compat import per_example_loss as make_per_example_loss
 
     strategy = make_strategy(spec)
     device = replica_devices(spec.device, 1)[0]
     with strategy.scope() if strategy is not None else tf.device(device):
         model = build_functional(spec.network, seed=spec.seed)
         optimizer = make_optimizer(model)
-    per_example_loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction=None)
+    per_example_loss = make_per_example_loss(from_logits=True)
 
     def global_mean_loss(labels, logits):
         # Scaled by the global batch: summing the replicas' losses gives the global mean.

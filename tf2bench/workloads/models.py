@@ -18,12 +18,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import keras
 import numpy as np
 import tensorflow as tf
 
 from tf2bench.errors import UsageError, expect_choice
 from tf2bench.workloads.data import IMAGE_SHAPE, NUM_CLASSES, mnist_arrays, prepare_images
+from tf2bench.workloads.keras_compat import keras, mark_built
 
 __all__ = [
     "ARCHITECTURES",
@@ -207,12 +207,12 @@ class SeededLayer(keras.layers.Layer):
         self.seed = seed
 
     def build(self, input_shape) -> None:
-        if not self.spec.weighted:
-            return
-        init = keras.initializers.GlorotUniform(self.seed)
-        shape = _kernel_shape(self.spec, input_shape)
-        self.kernel = self.add_weight(shape=shape, initializer=init, name="kernel")
-        self.bias = self.add_weight(shape=(self.spec.units,), initializer="zeros", name="bias")
+        if self.spec.weighted:
+            init = keras.initializers.GlorotUniform(self.seed)
+            shape = _kernel_shape(self.spec, input_shape)
+            self.kernel = self.add_weight(shape=shape, initializer=init, name="kernel")
+            self.bias = self.add_weight(shape=(self.spec.units,), initializer="zeros", name="bias")
+        mark_built(self, input_shape)
 
     def call(self, x):
         if not self.spec.weighted:
@@ -253,7 +253,7 @@ class SubclassedModel(keras.Model):
         for block in self.blocks:
             block.build(shape)
             shape = block.compute_output_shape(shape)
-        self.built = True
+        mark_built(self, input_shape)
 
     def call(self, x, training: bool = False):
         for block in self.blocks:

@@ -37,7 +37,7 @@ def dtype_policy(name: str = "mixed_float16") -> Iterator[Any]:
     Yields:
         The policy in force inside the block (a keras.DTypePolicy).
     """
-    import keras
+    from tf2bench.workloads.keras_compat import keras
 
     previous = keras.mixed_precision.global_policy()
     try:

@@ -15,10 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import keras
 import tensorflow as tf
 
 from tf2bench.errors import OutputError, UsageError, expect_choice
+from tf2bench.tempdirs import temp_prefix
+from tf2bench.workloads.keras_compat import keras
 from tf2bench.workloads.models import INPUT_SHAPES, NETWORKS
 
 __all__ = [
@@ -187,5 +188,5 @@ def size_on_disk(path: str | os.PathLike[str]) -> int:
 @contextlib.contextmanager
 def saved_models_folder() -> Iterator[Path]:
     """A fresh temporary folder for saved models, removed with everything in it on exit."""
-    with tempfile.TemporaryDirectory(prefix="tf2bench-saved-") as folder:
+    with tempfile.TemporaryDirectory(prefix=temp_prefix("saved")) as folder:
         yield Path(folder)

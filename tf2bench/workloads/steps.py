@@ -23,6 +23,7 @@ __all__ = [
     "OP_WORKLOADS",
     "RETRACE_SHAPES",
     "RETRACE_VARIANTS",
+    "STEP_MODES",
     "TOLERANCE",
     "TRAIN_WORKLOADS",
     "Step",
@@ -32,6 +33,9 @@ __all__ = [
     "retrace_inputs",
 ]
 
+# The execution family adds TF1's graph + Session (workloads/session.py): a whole-step mode, not
+# a wrapper of one Python function, so compile_fn and the other families do not offer it.
+STEP_MODES = (*MODES, "session")
 # Workloads that take a batch of MNIST images; the op-granularity pair has fixed shapes.
 BATCHED_WORKLOADS = ("mlp_train", "mlp_infer", "cnn_train", "control_flow")
 OP_WORKLOADS = ("many_small_ops", "few_large_ops")
@@ -53,7 +57,7 @@ class StepSpec:
 
     def __post_init__(self) -> None:
         expect_choice("workload", self.workload, BATCHED_WORKLOADS + OP_WORKLOADS)
-        expect_choice("mode", self.mode, MODES)
+        expect_choice("mode", self.mode, STEP_MODES)
         if self.workload in BATCHED_WORKLOADS and (
             not isinstance(self.batch_size, int) or self.batch_size <= 0
         ):
@@ -129,6 +133,10 @@ def few_large_ops(a, b):
 
 def build_step(spec: StepSpec) -> Step:
     """Builds fresh state (model, optimizer, inputs) for `spec` and compiles its step."""
+    if spec.mode == "session":
+        from tf2bench.workloads.session import build_session_step
+
+        return build_session_step(spec)
     rng = np.random.default_rng(spec.seed)
     if spec.workload in TRAIN_WORKLOADS:
         network = spec.workload.split("_")[0]

@@ -48,11 +48,11 @@ def make_optimizer(model: Any, *, loss_scaling: bool = False) -> Any:
     Works on anything with `trainable_variables` (raw tf.Variables too). Create it inside a
     strategy's scope (and a dtype policy) when the model was.
     """
-    import keras
+    from tf2bench.workloads.keras_compat import loss_scale_optimizer, sgd
 
-    optimizer = keras.optimizers.SGD(LEARNING_RATE)
+    optimizer = sgd(LEARNING_RATE)
     if loss_scaling:
-        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+        optimizer = loss_scale_optimizer(optimizer)
     # NOTE: built up front: creating optimizer slots inside the first trace would trace twice.
     optimizer.build(model.trainable_variables)
     return optimizer
@@ -81,9 +81,14 @@ def forward_backward(
 def train_step(model: Any, optimizer: Any, loss_fn: Callable) -> Callable[[Any, Any], Any]:
     """The step body `step(x, y) -> loss` (uncompiled); needs `model(x, training=True)` only."""
 
+    from tf2bench.workloads.keras_compat import loss_scaling
+
+    scale, unscale = loss_scaling(optimizer)
+
     def step(x, y):
-        _, loss, gradients = forward_backward(model, loss_fn, x, y, optimizer.scale_loss)
-        # apply_gradients unscales, and a LossScaleOptimizer skips non-finite updates.
+        _, loss, gradients = forward_backward(model, loss_fn, x, y, scale)
+        # A LossScaleOptimizer skips non-finite updates (Keras 3 also unscales in apply).
+        gradients = unscale(gradients)
         optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
         return loss
 

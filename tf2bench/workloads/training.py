@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import keras
 import tensorflow as tf
 
 from tf2bench.errors import UsageError, expect_choice
+from tf2bench.workloads.keras_compat import keras, sgd
 from tf2bench.workloads.models import example_batch, loss_for
 from tf2bench.workloads.train_step import (
     LEARNING_RATE,
@@ -49,7 +49,7 @@ def compile_keras(model: keras.Model, network: str, steps_per_execution: int = 1
             "(the lowlevel style trains with a custom loop only)"
         )
     model.compile(
-        optimizer=keras.optimizers.SGD(LEARNING_RATE),
+        optimizer=sgd(LEARNING_RATE),
         loss=loss_for(network),
         steps_per_execution=steps_per_execution,
     )

@@ -2,16 +2,20 @@
 
 Each section builder takes the tidy frame (and whether several files are compared) and returns
 (Section, headline bullets), or None when the records that answer its question are absent, so
-a report shows only what was measured. Families without a dedicated section still appear (in
-"Other results" and "All results"), so a new family never breaks the report.
+a report shows only what was measured. One module per family (execution, pipelines, styles,
+training, saving, distribute); a family declared with `report=MODULE` gets that module's
+SECTIONS; families without a section still appear (in "Other results" and "All results"), so
+a new family never breaks the report. Three or more runs of one environment add a History.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 
 import matplotlib
 
+from tf2bench.records import families as registry
 from tf2bench.records.schema import RunResults
 from tf2bench.report.frames import results_frame, source_labels
 from tf2bench.report.history import history_section
@@ -31,6 +35,7 @@ from tf2bench.report.sections.runs import (
 from tf2bench.report.sections.saving import saving_section
 from tf2bench.report.sections.styles import styles_section
 from tf2bench.report.sections.training import training_section
+from tf2bench.report.sections.versions import versions_section
 
 __all__ = ["build_document"]
 
@@ -44,12 +49,25 @@ SECTION_BUILDERS = (
     training_section,
     saving_section,
     distribute_section,
+)
+# Across families, after every family's own sections.
+RUN_BUILDERS = (
     device_section,
     sources_section,
     other_section,
     distributions_section,
     noisy_section,
 )
+
+
+def _declared_sections() -> list:
+    """The sections of families whose declaration names a report module (records/families.py)."""
+    return [
+        builder
+        for declared in registry.FAMILIES
+        if declared.report
+        for builder in importlib.import_module(declared.report).SECTIONS
+    ]
 
 
 def build_document(
@@ -69,7 +87,12 @@ def build_document(
         summary += history[1]
     # Names from records may hold `$`: figure text is literal, never mathtext.
     with matplotlib.rc_context({"text.parse_math": False}):
-        for builder in SECTION_BUILDERS:
+        # Files from different environments (tf2bench matrix): the version axes come first.
+        versions = versions_section(runs, labels)
+        if versions is not None:
+            sections.append(versions[0])
+            summary += versions[1]
+        for builder in (*SECTION_BUILDERS, *_declared_sections(), *RUN_BUILDERS):
             progress(builder.__name__.removesuffix("_section").replace("_", " "))
             result = builder(frame, multi)
             if result is not None:
