@@ -262,11 +262,11 @@ def _write_run_summaries(config: pytest.Config, logdir: Path) -> str:
         )
         results = parse_results(document, where="this pytest run")
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-        report = write_summaries([results], logdir, labels=[f"pytest-{stamp}"])
+        report = write_summaries([results], logdir, label=f"pytest-{stamp}")
     except Tf2benchError as error:
         return f"no summaries written: {error}"
     return (
-        f"wrote {report.sessions} HParams session(s) to {report.logdir / report.labels[0]}; "
+        f"wrote {report.sessions} HParams session(s) to {report.logdir / report.label}; "
         f"open with: tensorboard --logdir {report.logdir}"
     )
 
