@@ -293,7 +293,7 @@ def pytest_benchmark_update_json(
 
     # Run-level settings (schema.RUN_PARAMS) go into every record's params, so records of runs
     # with different settings stay apart when their files are read together.
-    settings = config.stash[SETTINGS]
+    settings = config.stash[SETTINGS] if config is not None else RunSettings.parse()
     run_params = {"threads": settings.threads, "keras": keras_label()}
     for entry in output_json.get("benchmarks", []):
         block = (entry.get("extra_info") or {}).get(BLOCK_KEY)
