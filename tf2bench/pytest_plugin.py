@@ -288,13 +288,14 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
 def pytest_benchmark_update_json(
     config: pytest.Config, benchmarks: list, output_json: dict
 ) -> None:
-    from tf2bench.records.schema import BLOCK_KEY
+    from tf2bench.records.schema import BLOCK_KEY, RUN_PARAMS
     from tf2bench.workloads.keras_compat import keras_label
 
     # Run-level settings (schema.RUN_PARAMS) go into every record's params, so records of runs
     # with different settings stay apart when their files are read together.
-    settings = config.stash[SETTINGS]
-    run_params = {"threads": settings.threads, "keras": keras_label()}
+    settings = config.stash[SETTINGS] if config is not None else RunSettings.parse()
+    values = {"threads": settings.threads, "keras": keras_label()}
+    run_params = {name: values[name] for name in RUN_PARAMS}  # a new run param needs a value
     for entry in output_json.get("benchmarks", []):
         block = (entry.get("extra_info") or {}).get(BLOCK_KEY)
         if isinstance(block, dict):
