@@ -49,7 +49,7 @@ def test_settings_take_the_option_over_the_environment_and_export_what_they_chos
 def test_bad_settings_are_refused_in_one_line():
     with pytest.raises(UsageError, match="Received: 'tpu'"):
         RunSettings.parse(device="cpu,tpu", environ={})
-    with pytest.raises(UsageError, match="expected 'all' or a positive integer"):
+    with pytest.raises(UsageError, match="expected 'all' or an integer from 1"):
         RunSettings.parse(environ={ENV["threads"]: "0"})
 
 

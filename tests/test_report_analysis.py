@@ -128,21 +128,21 @@ def partial_runs():
         ),
         "pipeline without limit or metrics": (
             only(family="input_pipeline", workload="pipeline", params={"variant": "v"}),
-            "Input pipelines",
+            "tf.data input pipelines",
         ),
         "consumer without fraction": (
             only(family="input_pipeline", workload="consumer"),
-            "Input pipelines",
+            "tf.data input pipelines",
         ),
         "styles without batch sizes": (
             only(family="model_styles", workload="mlp", style="sequential", params={"op": "build"}),
-            "Model styles",
+            "Model-building styles",
         ),
         "training without params": (only(family="training", workload="mlp"), "Training loops"),
-        "saving without size": (only(family="saving", workload="mlp"), "Saving and serving"),
+        "saving without size": (only(family="saving", workload="mlp"), "Saving and reloading"),
         "distribute without replicas": (
             only(family="distribute", workload="mlp", params={"strategy": "mirrored"}),
-            "Distribution and scaling",
+            "Devices and scale",
         ),
         "an unknown family": (only(family="quantum", workload="qubit"), "Other results"),
         "gpu only": (only(family="execution", workload="w", mode="xla", device="gpu"), "Noisy"),
@@ -160,7 +160,7 @@ def test_partial_and_unknown_records_render(tmp_path, case):
     assert titles[0] == "Inputs" and titles[-1] == "All results"
     out = write_report(document, tmp_path / "report")
     assert (out / "report.md").stat().st_size > 0
-    assert len(list((out / "figures").glob("*.png"))) == len(document.plots())
+    assert len(list((out / "figures").glob("*.svg"))) == len(document.plots())
 
 
 def test_records_without_raw_samples_render_without_intervals(tmp_path):

@@ -140,7 +140,7 @@ def test_an_existing_report_is_replaced_whole_or_not_at_all(tmp_path, monkeypatc
     out = tmp_path / "report"
     render.write_report(build_document([load_results(REFERENCE)]), out)
     before = {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    assert "retracing.png" in before
+    assert "retracing.svg" in before
 
     def disk_full(document):
         raise OSError(28, "No space left on device")
@@ -155,8 +155,8 @@ def test_an_existing_report_is_replaced_whole_or_not_at_all(tmp_path, monkeypatc
     monkeypatch.undo()
     render.write_report(second, out)
     figures = {p.name for p in (out / "figures").iterdir()}
-    assert figures == {f"{plot.name}.png" for plot in second.plots()}  # no stale figures
-    assert "retracing.png" not in figures and "two.json" in (out / "report.md").read_text()
+    assert figures == {f"{plot.name}.svg" for plot in second.plots()}  # no stale figures
+    assert "retracing.svg" not in figures and "two.json" in (out / "report.md").read_text()
     assert leftovers(tmp_path) == []
 
 
@@ -239,3 +239,20 @@ def test_the_html_report_renders_in_chromium(tmp_path):
     pixels = image.imread(png)
     assert pixels.shape[:2] == (900, 1280)
     assert pixels[..., :3].std() > 0.05  # text and figures, not a blank page
+
+
+def test_progress_goes_to_stderr_only_once_a_report_is_slow(capsys, monkeypatch):
+    from tf2bench.commands import report as report_command
+
+    clock = iter([100.0, 100.5, 103.0])
+    monkeypatch.setattr(report_command.time, "monotonic", lambda: next(clock))
+    progress = report_command.Progress()
+    progress("execution")  # 0.5 s in: quiet
+    progress("figure 1 of 2")  # 3 s in: reported
+    assert capsys.readouterr().err == "tf2bench report: figure 1 of 2 (3.0 s)\n"
+
+
+def test_build_document_reports_every_section_step():
+    steps: list[str] = []
+    build_document([load_results(SMALL)], progress=steps.append)
+    assert steps[:3] == ["execution", "cold", "retracing"] and "distributions" in steps

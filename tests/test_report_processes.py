@@ -10,7 +10,7 @@ from tf2bench.cli import main
 from tf2bench.records.schema import BLOCK_KEY, load_results
 from tf2bench.report.analysis import execution_speedups
 from tf2bench.report.frames import results_frame
-from tf2bench.report.sections.families import pipeline_section
+from tf2bench.report.sections.pipelines import pipeline_section
 
 SLOW_PROCESS = "test_step[cpu-mlp_train-eager-32]"
 
@@ -69,6 +69,6 @@ def test_a_pipeline_without_map_or_shuffle_is_never_the_best_variant(tmp_path):
             entry["extra_info"][BLOCK_KEY]["throughput_per_s"] *= 100
     frame = results_frame([load_results(write(tmp_path / "run.json", document))])
     _, headlines = pipeline_section(frame, multi=False)
-    (headline,) = [line for line in headlines if line.startswith("**tf.data**")]
-    assert "`plain`" not in headline and "fastest is `cache`" in headline
+    (headline,) = [line for line in headlines if line.startswith("**tf.data fastest**")]
+    assert "`plain`" not in headline and "shuffle, `cache` at" in headline
     assert "of the memory-copy bound" in headline

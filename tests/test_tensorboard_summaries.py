@@ -72,9 +72,10 @@ def test_each_benchmark_is_a_session_with_its_configuration_and_numbers():
     assert xla.hparams == {
         "family": "execution", "workload": "mlp_train", "mode": "xla", "style": "-",
         "device": "cpu", "batch_size": 32, "preset": "quick", "tensorflow": "2.21.0",
-        "params": "phase=steady", "run": "run1",
+        "param.phase": "steady", "run": "run1",
     }  # fmt: skip
-    assert set(xla.hparams) == set(HPARAMS)
+    assert set(xla.hparams) == set(HPARAMS) | {"param.phase"}
+    assert isinstance(xla.hparams["batch_size"], int)
     assert xla.scalars == pytest.approx(
         {"median_s": 0.002, "iqr_s": 0.0002, "throughput_per_s": 20000.0, "first_call_s": 0.4,
          "metrics/profile_overhead_ratio": 1.25}
@@ -100,14 +101,24 @@ def test_summaries_hold_scalars_sessions_and_a_root_hparams_config(tmp_path, res
 
     logdir = tmp_path / "tb"
     assert main(["summaries", str(results_file), "--logdir", str(logdir)]) == 0
-    assert f"3 sessions in {logdir / 'quick'}" in capsys.readouterr().out
+    assert "3 sessions over 1 step(s)" in capsys.readouterr().out
     root = _read_events(logdir)
     experiment = metadata.parse_experiment_plugin_data(
         root.SummaryMetadata(metadata.EXPERIMENT_TAG).plugin_data.content
     )
-    assert {info.name for info in experiment.hparam_infos} == set(HPARAMS)
+    assert {info.name for info in experiment.hparam_infos} == set(HPARAMS) | {
+        "param.phase", "param.op",
+    }  # fmt: skip
     differs = {info.name for info in experiment.hparam_infos if info.differs}
-    assert differs == {"family", "workload", "mode", "style", "batch_size", "params"}
+    assert differs == {
+        "family",
+        "workload",
+        "mode",
+        "style",
+        "batch_size",
+        "param.phase",
+        "param.op",
+    }
     assert [info.name.tag for info in experiment.metric_infos] == [
         SCALAR_PREFIX + tag for tag in SCALARS
     ]
@@ -134,9 +145,8 @@ def test_a_second_write_adds_a_new_run_and_deletes_nothing(tmp_path, results_fil
     assert main(args) == 0
     after = _tree(logdir)
     assert {name: after[name] for name in before} == before
-    assert {path.name for path in logdir.iterdir() if path.is_dir()} == {
-        "quick", "quick-2", "quick-3",
-    }  # fmt: skip
+    # The second write is one series of two steps, in a folder of its own.
+    assert {path.name for path in logdir.iterdir() if path.is_dir()} == {"quick", "quick-2"}
 
 
 @pytest.mark.parametrize(
@@ -167,10 +177,37 @@ def test_a_logdir_that_cannot_be_written_is_refused(tmp_path, results_file, caps
     assert error.count("\n") == 1 and "cannot write summaries to" in error
 
 
-def test_labels_must_match_the_results_files(tmp_path, results_file, capsys):
-    labels = ["--label", "a", "--label", "b"]
-    assert main(["summaries", str(results_file), "--logdir", str(tmp_path), *labels]) == 2
-    assert "Received 2 --label values for 1 results files" in capsys.readouterr().err
+def _results_at(tmp_path, index: int) -> str:
+    """The test document as run `index` of a series: its own commit date, slower each time."""
+    document = _document()
+    document["machine_info"][BLOCK_KEY]["git_commit"] = f"c{index}".ljust(40, "0")
+    document["machine_info"][BLOCK_KEY]["git_commit_date"] = f"2026-12-0{index + 1}T10:00:00Z"
+    for entry in document["benchmarks"]:
+        entry["stats"]["median"] *= 1 + index
+        entry["stats"]["data"] = [entry["stats"]["median"] * f for f in (0.9, 1.0, 1.1)]
+    path = tmp_path / f"run{index}.json"
+    path.write_text(json.dumps(document))
+    return str(path)
+
+
+def test_many_results_files_are_one_series_with_a_step_each(tmp_path, capsys):
+    from tensorboard.util import tensor_util
+
+    files = [_results_at(tmp_path, index) for index in (2, 0, 1)]  # out of order on purpose
+    logdir = tmp_path / "tb"
+    assert main(["summaries", *files, "--logdir", str(logdir), "--label", "ci"]) == 0
+    assert "3 sessions over 3 step(s)" in capsys.readouterr().out
+    session = _read_events(logdir / "ci" / "execution" / "test_step.cpu-mlp_train-xla-32")
+    median = session.Tensors(SCALAR_PREFIX + "median_s")
+    assert [event.step for event in median] == [0, 1, 2]
+    values = [float(tensor_util.make_ndarray(event.tensor_proto)) for event in median]
+    assert values == pytest.approx([0.002, 0.004, 0.006])  # commit-date order, not argv order
+    histograms = session.Tensors(SCALAR_PREFIX + "samples_s")
+    assert [event.step for event in histograms] == [0, 1, 2]
+    fingerprints = _read_events(logdir / "ci").Tensors("fingerprint")
+    assert [event.step for event in fingerprints] == [0, 1, 2]
+    text = tensor_util.make_ndarray(fingerprints[0].tensor_proto).item().decode()
+    assert "git_commit" in text and "c0" in text
 
 
 @pytest.mark.parametrize(

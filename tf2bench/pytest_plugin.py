@@ -262,11 +262,11 @@ def _write_run_summaries(config: pytest.Config, logdir: Path) -> str:
         )
         results = parse_results(document, where="this pytest run")
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-        report = write_summaries([results], logdir, labels=[f"pytest-{stamp}"])
+        report = write_summaries([results], logdir, label=f"pytest-{stamp}")
     except Tf2benchError as error:
         return f"no summaries written: {error}"
     return (
-        f"wrote {report.sessions} HParams session(s) to {report.logdir / report.labels[0]}; "
+        f"wrote {report.sessions} HParams session(s) to {report.logdir / report.label}; "
         f"open with: tensorboard --logdir {report.logdir}"
     )
 
@@ -288,13 +288,14 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
 def pytest_benchmark_update_json(
     config: pytest.Config, benchmarks: list, output_json: dict
 ) -> None:
-    from tf2bench.records.schema import BLOCK_KEY
+    from tf2bench.records.schema import BLOCK_KEY, RUN_PARAMS
     from tf2bench.workloads.keras_compat import keras_label
 
     # Run-level settings (schema.RUN_PARAMS) go into every record's params, so records of runs
     # with different settings stay apart when their files are read together.
-    settings = config.stash[SETTINGS]
-    run_params = {"threads": settings.threads, "keras": keras_label()}
+    settings = config.stash[SETTINGS] if config is not None else RunSettings.parse()
+    values = {"threads": settings.threads, "keras": keras_label()}
+    run_params = {name: values[name] for name in RUN_PARAMS}  # a new run param needs a value
     for entry in output_json.get("benchmarks", []):
         block = (entry.get("extra_info") or {}).get(BLOCK_KEY)
         if isinstance(block, dict):

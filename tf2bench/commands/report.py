@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -17,11 +18,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "report",
         help="write a Markdown and HTML report with figures from results JSON",
-        description="Renders DIR/report.md, DIR/report.html and DIR/figures/*.png from "
-        "pytest-benchmark JSON written by tf2bench. Several files are shown side by side, "
-        "labelled by file name. Reads records only: TensorFlow is not imported.",
+        description="Renders DIR/report.md, DIR/report.html (one self-contained page) and "
+        "DIR/figures/*.svg from pytest-benchmark JSON (.json or .json.gz) written by "
+        "tf2bench. Several files are shown side by side, labelled by file name; three or more "
+        "of one environment also as a history ordered by commit date. Reads records only: "
+        "TensorFlow is not imported.",
     )
-    parser.add_argument("results", nargs="+", metavar="RESULTS.json", help="results files")
+    parser.add_argument(
+        "results", nargs="+", metavar="RESULTS.json", help="results files (.json or .json.gz)"
+    )
     parser.add_argument("--out", required=True, metavar="DIR", help="report folder to write")
     parser.add_argument("--title", default="tf2bench report", help="the report's title")
     parser.set_defaults(func=run)
@@ -42,9 +47,10 @@ def run(args: argparse.Namespace) -> int:
                 f"tf2bench: warning: {results.path} has no raw samples (stats.data); "
                 "confidence intervals and distributions are left out\n"
             )
-    document = build_document(runs, title=args.title)
+    progress = Progress()
+    document = build_document(runs, title=args.title, progress=progress)
     document.summary[:0] = [f"**Warning:** {note}" for note in notes]
-    target = write_report(document, args.out)
+    target = write_report(document, args.out, progress=progress)
     print(f"wrote {target}/report.md, report.html and {len(document.plots())} figures")
     return 0
 
@@ -66,3 +72,17 @@ def warn_partial_and_skipped(runs: Sequence[RunResults]) -> list[str]:
     for note in notes:
         sys.stderr.write(f"tf2bench: warning: {note}\n")
     return notes
+
+
+class Progress:
+    """Reports steps on stderr once the report has taken PROGRESS_AFTER_S, and not before."""
+
+    PROGRESS_AFTER_S = 2.0
+
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+
+    def __call__(self, step: str) -> None:
+        elapsed = time.monotonic() - self.start
+        if elapsed >= self.PROGRESS_AFTER_S:
+            sys.stderr.write(f"tf2bench report: {step} ({elapsed:.1f} s)\n")

@@ -12,9 +12,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "summaries",
         help="write results as TensorBoard scalars and HParams sessions",
-        description="Writes each benchmark's median, IQR, throughput and first-call time as "
-        "scalars, and one HParams session per benchmark configuration, so TensorBoard's "
-        "HParams view compares configurations and runs. Nothing in DIR is deleted.",
+        description="Writes the results files as one series: ordered by the commit date in "
+        "their fingerprints, file i at step i, so each benchmark's median, IQR, throughput "
+        "and first-call time are lines in the Scalars tab, its raw samples a histogram per "
+        "step, each fingerprint text; one HParams session per benchmark, its params as "
+        "separate hparams. Nothing in DIR is deleted.",
     )
     parser.add_argument(
         "results", nargs="+", metavar="RESULTS.json", help="pytest-benchmark JSON of tf2bench runs"
@@ -22,31 +24,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--logdir", required=True, metavar="DIR", help="TensorBoard logdir")
     parser.add_argument(
         "--label",
-        action="append",
         metavar="NAME",
-        help="run folder name per results file, in order (default: each file's name)",
+        help="the series' run folder name (default: the first file's name)",
     )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from tf2bench.errors import UsageError
     from tf2bench.records.schema import load_results
     from tf2bench.tensorboard.paths import prepare_logdir
 
-    if args.label is not None and len(args.label) != len(args.results):
-        raise UsageError(
-            f"Received {len(args.label)} --label values for {len(args.results)} results files, "
-            "expected one per file"
-        )
     runs = [load_results(path) for path in args.results]
     prepare_logdir(args.logdir, what="summaries")  # refuse before importing TensorFlow
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # as the pytest plugin does
 
     from tf2bench.tensorboard.writer import write_summaries
 
-    report = write_summaries(runs, args.logdir, labels=args.label)
-    for label, results in zip(report.labels, runs, strict=True):
-        print(f"{results.path}: {len(results.benchmarks)} sessions in {report.logdir / label}")
-    print(f"open with: tensorboard --logdir {report.logdir}  (HParams and Scalars tabs)")
+    report = write_summaries(runs, args.logdir, label=args.label)
+    print(
+        f"{report.sessions} sessions over {report.steps} step(s) (one per results file, in "
+        f"commit-date order) in {report.logdir / report.label}"
+    )
+    print(f"open with: tensorboard --logdir {report.logdir}  (Scalars, Time Series, HParams)")
     return 0

@@ -23,15 +23,20 @@ __all__ = [
     "execution_speedups",
     "log_range",
     "order_like",
+    "paired_rows",
+    "REPORT_RESAMPLES",
+    "ratio_columns",
     "pipeline_throughput",
     "retracing",
     "saving_ops",
     "source_ratios",
-    "style_times",
     "training_loops",
 ]
 
 REFERENCE_MODE = "eager"
+# Bootstrap resamples for the report's many intervals (`tf2bench compare` uses the full count):
+# 1,000 is the usual count for a percentile interval that is drawn and printed to 3 digits.
+REPORT_RESAMPLES = 1_000
 # Execution params that have their own place in the report (phase, the retrace variant).
 EXECUTION_KNOWN_PARAMS = ("phase", "variant", "shapes")
 MODE_ORDER = ("eager", "autograph", "xla", "session")
@@ -53,7 +58,7 @@ def _phase(frame: pd.DataFrame) -> pd.Series:
     return column(frame, "param_phase", None).fillna("steady")
 
 
-def _paired(
+def paired_rows(
     frame: pd.DataFrame, vary: str, reference: str, *, by_test: bool = True
 ) -> pd.DataFrame:
     """Rows of `frame` joined to the row that differs only in `vary` == reference."""
@@ -65,7 +70,9 @@ def _paired(
     )
 
 
-def _ratio_columns(paired: pd.DataFrame, numerator: str, denominator: str) -> pd.DataFrame:
+def ratio_columns(
+    paired: pd.DataFrame, numerator: str, denominator: str, resamples: int = REPORT_RESAMPLES
+) -> pd.DataFrame:
     """Adds ratio = median(numerator) / median(denominator) with ci_low, ci_high over processes."""
     cis = [
         ratio_ci(
@@ -73,8 +80,9 @@ def _ratio_columns(paired: pd.DataFrame, numerator: str, denominator: str) -> pd
             row[f"process_samples{denominator}"],
             numerator_median=row[f"median_s{numerator}"],
             denominator_median=row[f"median_s{denominator}"],
+            resamples=resamples,
         )
-        for _, row in paired.iterrows()
+        for row in paired.to_dict("records")
     ]
     return paired.assign(
         ratio=[ci.ratio for ci in cis],
@@ -109,7 +117,7 @@ def execution_speedups(frame: pd.DataFrame) -> pd.DataFrame:
     steady = execution[_phase(execution) == "steady"]
     if steady.empty or not (steady["mode"] == REFERENCE_MODE).any():
         return pd.DataFrame()
-    paired = _ratio_columns(_paired(steady, "mode", REFERENCE_MODE), "_ref", "")
+    paired = ratio_columns(paired_rows(steady, "mode", REFERENCE_MODE), "_ref", "")
     result = paired.rename(
         columns={"median_s_ref": "eager_s", "median_s": "mode_s", "ratio": "speedup"}
     ).assign(noisy=lambda df: df["noisy"] | df["noisy_ref"])
@@ -258,29 +266,6 @@ def consumer_bound(frame: pd.DataFrame) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def style_times(frame: pd.DataFrame) -> pd.DataFrame:
-    """Model styles: per-step and per-sample time of each style, op, network and batch size."""
-    data = _family(frame, "model_styles")
-    if data.empty:
-        return pd.DataFrame()
-    step_s = data["median_s"] / _steps(data)
-    per_sample = column(data, "metric_per_sample_s").fillna(step_s / data["batch_size"])
-    return pd.DataFrame(
-        {
-            "source": data["source"],
-            "device": data["device"],
-            "network": data["workload"],
-            "op": column(data, "param_op", None).fillna("?"),
-            "mode": data["mode"],
-            "style": data["style"].fillna("?"),
-            "batch_size": data["batch_size"],
-            "step_s": step_s,
-            "per_sample_s": per_sample,
-            "noisy": data["noisy"],
-        }
-    ).reset_index(drop=True)
-
-
 def training_loops(frame: pd.DataFrame) -> pd.DataFrame:
     """Training loops: time per item (step) of each loop variant and epoch."""
     data = _family(frame, "training")
@@ -377,11 +362,11 @@ def device_speedups(frame: pd.DataFrame) -> pd.DataFrame:
     if not {CPU, GPU} <= set(frame["device"].dropna()):
         return pd.DataFrame()
     both = frame[frame["device"].isin((CPU, GPU))]
-    paired = _paired(both, "device", CPU)
+    paired = paired_rows(both, "device", CPU)
     paired = paired[paired["device"] == GPU]
     if paired.empty:
         return pd.DataFrame()
-    paired = _ratio_columns(paired, "_ref", "")
+    paired = ratio_columns(paired, "_ref", "")
     return pd.DataFrame(
         {
             "source": paired["source"],
@@ -415,7 +400,7 @@ def source_ratios(frame: pd.DataFrame) -> pd.DataFrame:
     )
     if paired.empty:
         return pd.DataFrame()
-    paired = _ratio_columns(paired, "", "_ref")
+    paired = ratio_columns(paired, "", "_ref")
     return pd.DataFrame(
         {
             "name": paired["name"],

@@ -16,7 +16,11 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
 __all__ = [
     "LINE_STYLES",
+    "auto_margins",
+    "fixed_margins",
     "grid_panels",
+    "label_inches",
+    "legend_at_bottom",
     "hbar",
     "legend_below",
     "log_axis",
@@ -72,25 +76,82 @@ def grid_panels(count: int, ncols: int, panel: tuple[float, float]) -> tuple[Fig
 
 
 def legend_below(figure: Figure, axes: Sequence, ncols: int = 6) -> None:
-    """One legend for the whole figure, below the panels, so it never hides data."""
+    """One legend for the whole figure, below the panels, so it never hides data.
+
+    Also lays the figure out with margins estimated from its labels (see auto_margins): the
+    constrained layout engine measured every tick label and cost most of a figure's render.
+    """
     handles, labels = {}, []
     for ax in axes:
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             if label not in handles:
                 handles[label] = handle
                 labels.append(label)
+    columns = 1
     if labels:
         # About 0.065 inch per character at fontsize 8, plus the marker: as many columns as fit.
         entry_inches = (max(len(label) for label in labels) + 6) * 0.065
         fitting = max(1, int(figure.get_figwidth() // entry_inches))
+        columns = min(ncols, len(labels), fitting)
         figure.legend(
             [handles[label] for label in labels],
             labels,
-            loc="outside lower center",
-            ncols=min(ncols, len(labels), fitting),
+            loc="lower center",
+            ncols=columns,
             fontsize=8,
             frameon=False,
         )
+    legend_rows = math.ceil(len(labels) / columns) if labels else 0
+    auto_margins(figure, legend_inches=0.2 * legend_rows + (0.1 if labels else 0))
+
+
+def _tick_inches(ticks, default_chars: int = 6) -> tuple[float, float]:
+    """(width, height) in inches of the widest tick label (rotation taken into account)."""
+    texts = [t for t in ticks if t.get_text()]
+    chars = max((len(t.get_text()) for t in texts), default=default_chars)
+    size = texts[0].get_fontsize() if texts else 8
+    rotation = math.radians(texts[0].get_rotation()) if texts else 0.0
+    length = chars * size * 0.64 / 72
+    height = size / 72
+    return (
+        length * math.cos(rotation) + height * math.sin(rotation),
+        length * math.sin(rotation) + height * math.cos(rotation),
+    )
+
+
+def auto_margins(figure: Figure, legend_inches: float = 0.0) -> None:
+    """Fixed margins for a grid of panels, from the lengths of its tick labels and titles."""
+    axes = [ax for ax in figure.axes if ax.get_visible()]
+    if not axes:
+        return
+    grid = axes[0].get_subplotspec().get_gridspec()
+    nrows, ncols = grid.nrows, grid.ncols
+    width, height = figure.get_size_inches()
+
+    def left_of(ax) -> float:
+        return _tick_inches(ax.get_yticklabels())[0] + (0.4 if ax.get_ylabel() else 0) + 0.2
+
+    first = [ax for ax in axes if ax.get_subplotspec().colspan.start == 0]
+    others = [ax for ax in axes if ax.get_subplotspec().colspan.start > 0]
+    below = max(_tick_inches(ax.get_xticklabels(), 3)[1] for ax in axes)
+    below += 0.1 + (0.22 if any(ax.get_xlabel() for ax in axes) else 0)
+    left = max(left_of(ax) for ax in first)
+    gap_x = max((left_of(ax) for ax in others), default=0.0) + 0.3
+    title = 0.35 if any(ax.get_title() for ax in axes) else 0.15
+    top = title + (0.3 if figure.get_suptitle() else 0.0)
+    bottom = below + legend_inches + 0.1
+    gap_y = title + below + 0.1
+    panel_w = max((width - left - 0.3 - gap_x * (ncols - 1)) / ncols, 0.5)
+    panel_h = max((height - top - bottom - gap_y * (nrows - 1)) / nrows, 0.3)
+    figure.set_layout_engine(None)
+    figure.subplots_adjust(
+        left=min(left / width, 0.6),
+        right=1 - 0.3 / width,
+        bottom=min(bottom / height, 0.45),
+        top=1 - top / height,
+        wspace=gap_x / panel_w,
+        hspace=gap_y / panel_h,
+    )
 
 
 def split_facets(frame: pd.DataFrame, keys: Sequence[str]) -> Iterator[tuple[str, pd.DataFrame]]:
@@ -132,3 +193,59 @@ def stacked_panels(facets: Sequence[tuple[str, pd.DataFrame]], width: float) -> 
     ratios = [count + 3 for count in counts]
     axes = figure.subplots(len(counts), 1, squeeze=False, height_ratios=ratios).ravel()
     return figure, list(axes)
+
+
+def fixed_margins(
+    figure: Figure,
+    *,
+    left: float,
+    bottom: float,
+    top: float,
+    right: float = 0.3,
+    gap: float = 0.0,
+    title: str | None = None,
+) -> None:
+    """Margins in inches, set once, instead of the constrained layout engine.
+
+    NOTE: constrained layout measures every tick label and took two thirds of a tall
+    figure's render time; the report's dot plots know their label widths and use this.
+    """
+    width, height = figure.get_size_inches()
+    figure.set_layout_engine(None)
+    if title:
+        figure.suptitle(title, y=1 - 0.1 / height, va="top", fontsize=10)
+    grid = figure.axes[0].get_subplotspec().get_gridspec() if figure.axes else None
+    panels = grid.nrows if grid is not None else 1
+    usable = height - top - bottom
+    figure.subplots_adjust(
+        left=min(left / width, 0.6),
+        right=1 - right / width,
+        bottom=bottom / height,
+        top=1 - top / height,
+        hspace=gap * panels / max(usable - gap * (panels - 1), 0.1),
+    )
+
+
+def label_inches(labels: Sequence[str], fontsize: float = 7) -> float:
+    """About how wide the longest label is, in inches (DejaVu Sans: ~0.6 em per character)."""
+    longest = max((len(str(label)) for label in labels), default=0)
+    return longest * fontsize * 0.64 / 72 + 0.2
+
+
+def legend_at_bottom(figure: Figure, axes: Sequence, ncols: int = 6) -> None:
+    """legend_below for figures with fixed_margins: the legend sits in the bottom margin."""
+    handles, labels = {}, []
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            if label not in handles:
+                handles[label] = handle
+                labels.append(label)
+    if labels:
+        figure.legend(
+            [handles[label] for label in labels],
+            labels,
+            loc="lower center",
+            ncols=min(ncols, len(labels)),
+            fontsize=8,
+            frameon=False,
+        )

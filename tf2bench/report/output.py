@@ -23,7 +23,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import matplotlib
@@ -36,7 +36,6 @@ from tf2bench.tempdirs import pid_alive
 __all__ = ["MARK", "check_output", "write_report"]
 
 MARK = ".tf2bench-report"
-FIGURE_DPI = 100
 _RENAME_EXCHANGE = 2  # <linux/fs.h>
 _AT_FDCWD = -100
 # Names this module gives its work folders beside DIR; the pid says whose they are.
@@ -78,8 +77,13 @@ def _checked(target: Path) -> Path:
     return target
 
 
-def write_report(document: render.Document, out_dir: str | os.PathLike[str]) -> Path:
-    """Writes DIR/report.md, DIR/report.html, DIR/figures/*.png and the mark, replacing DIR whole.
+def write_report(
+    document: render.Document,
+    out_dir: str | os.PathLike[str],
+    progress: Callable[[str], None] = lambda step: None,
+) -> Path:
+    """Writes DIR/report.md, DIR/report.html, DIR/figures/*.svg and the mark, replacing DIR whole;
+    `progress` is told each figure.
 
     Raises:
         OutputError: DIR cannot be written, is not a report folder, or is being written by
@@ -104,8 +108,10 @@ def write_report(document: render.Document, out_dir: str | os.PathLike[str]) -> 
             (staging / "figures").mkdir()
             # Names from records may hold `$`: never parse them as mathtext.
             with matplotlib.rc_context({"text.parse_math": False}):
-                for plot in document.plots():
-                    plot.figure.savefig(staging / plot.path, dpi=FIGURE_DPI)
+                plots = document.plots()
+                for index, plot in enumerate(plots):
+                    progress(f"figure {index + 1} of {len(plots)}: {plot.name}")
+                    (staging / plot.path).write_text(plot.svg, encoding="utf-8")
             (staging / "report.md").write_text(render.render_markdown(document), encoding="utf-8")
             (staging / "report.html").write_text(render.render_html(document), encoding="utf-8")
             manifest = {"tf2bench_report": 1, "version": __version__}

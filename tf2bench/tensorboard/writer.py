@@ -9,60 +9,80 @@ from pathlib import Path
 from tf2bench.errors import UsageError
 from tf2bench.records.schema import RunResults
 from tf2bench.tensorboard.paths import check_paths, prepare_logdir, run_folder_name
-from tf2bench.tensorboard.summaries import HPARAMS, SCALAR_PREFIX, SCALARS, Session, sessions_of
+from tf2bench.tensorboard.summaries import (
+    HPARAMS,
+    SAMPLES_TAG,
+    SCALAR_PREFIX,
+    SCALARS,
+    Session,
+    fingerprint_text,
+    series,
+    sessions_of,
+)
 
 __all__ = ["SummaryReport", "write_summaries"]
 
 
 @dataclass(frozen=True)
 class SummaryReport:
-    """What a write produced: the logdir, and the run folder of each results file."""
+    """What a write produced: the logdir, the series' run folder, sessions and steps."""
 
     logdir: Path
-    labels: tuple[str, ...]
+    label: str
     sessions: int
+    steps: int
 
 
 def write_summaries(
-    runs: Sequence[RunResults], logdir: str | Path, labels: Sequence[str] | None = None
+    runs: Sequence[RunResults], logdir: str | Path, label: str | None = None
 ) -> SummaryReport:
-    """Writes the hparams_config at `logdir` and every benchmark of `runs` as a session.
+    """Writes the hparams_config at `logdir` and `runs` as one series under LOGDIR/<label>:
+    file number i (in commit-date order) at step i, each benchmark a session of its own.
 
     Args:
         runs: loaded results files (`tf2bench.records.schema.load_results`).
         logdir: the TensorBoard logdir; created if needed.
-        labels: a run folder name per results file; default: each file's name without suffix.
+        label: the series' run folder; default: the first file's name without suffix.
 
     Raises:
         OutputError: `logdir` cannot be written.
     """
     root = prepare_logdir(logdir, what="summaries")  # before the slow imports: fail fast
+    if not runs:
+        raise UsageError("Received no results files, expected at least one")
     import tensorflow as tf
     from tensorboard.plugins.hparams import api as hp
 
-    wanted = list(labels) if labels is not None else [_default_label(run) for run in runs]
-    chosen: list[str] = []
-    for wish in wanted:
-        chosen.append(_unused_label(root, run_folder_name(wish), taken=chosen))
-    if len(chosen) != len(runs):
-        raise UsageError(f"Received {len(chosen)} labels for {len(runs)} results files")
-    sessions = [
-        session
-        for run, label in zip(runs, chosen, strict=True)
-        for session in sessions_of(run, label)
-    ]
-    check_paths(root, [session.run for session in sessions])  # all or nothing is written
-    config = _hparams_config_pb(sessions)
+    chosen = _unused_label(root, run_folder_name(label or _default_label(runs[0])), taken=[])
+    ordered = series(runs)
+    by_folder: dict[str, list[Session]] = {}
+    for step, run in ordered:
+        for session in sessions_of(run, chosen, step):
+            by_folder.setdefault(session.run, []).append(session)
+    check_paths(root, [chosen, *by_folder])  # all or nothing is written
+    first = [steps[0] for steps in by_folder.values()]
+    config = _hparams_config_pb(first)
     _write(root, lambda: tf.summary.experimental.write_raw_pb(config.SerializeToString(), step=0))
-    for session in sessions:
 
-        def write_session(session: Session = session) -> None:
-            hp.hparams(session.hparams, trial_id=session.trial_id)
-            for tag, value in session.scalars.items():
-                tf.summary.scalar(SCALAR_PREFIX + tag, value, step=0)
+    def write_fingerprints() -> None:
+        for step, run in ordered:
+            tf.summary.text("fingerprint", fingerprint_text(run), step=step)
 
-        _write(root / session.run, write_session)
-    return SummaryReport(logdir=root, labels=tuple(chosen), sessions=len(sessions))
+    _write(root / chosen, write_fingerprints)
+    for steps in by_folder.values():
+
+        def write_session(steps: list[Session] = steps) -> None:
+            hp.hparams(steps[0].hparams, trial_id=steps[0].trial_id)
+            for session in steps:
+                for tag, value in session.scalars.items():
+                    tf.summary.scalar(SCALAR_PREFIX + tag, value, step=session.step)
+                if session.samples:
+                    tf.summary.histogram(
+                        SCALAR_PREFIX + SAMPLES_TAG, list(session.samples), step=session.step
+                    )
+
+        _write(root / steps[0].run, write_session)
+    return SummaryReport(logdir=root, label=chosen, sessions=len(by_folder), steps=len(ordered))
 
 
 def _hparams_config_pb(sessions: Sequence[Session]):
@@ -76,7 +96,7 @@ def _hparams_config_pb(sessions: Sequence[Session]):
     from tensorboard.plugins.hparams import api_pb2, plugin_data_pb2
 
     summary = hp.hparams_config_pb(
-        hparams=[hp.HParam(name, description=text) for name, text in HPARAMS.items()],
+        hparams=[hp.HParam(name, description=text) for name, text in _hparam_names(sessions)],
         metrics=[
             hp.Metric(SCALAR_PREFIX + tag, display_name=display, description=text)
             for tag, (display, text) in SCALARS.items()
@@ -85,12 +105,18 @@ def _hparams_config_pb(sessions: Sequence[Session]):
     plugin_data = summary.value[0].metadata.plugin_data
     content = plugin_data_pb2.HParamsPluginData.FromString(plugin_data.content)
     for info in content.experiment.hparam_infos:
-        values = {session.hparams[info.name] for session in sessions}
+        values = {session.hparams.get(info.name) for session in sessions}
         info.differs = len(values) > 1
         numeric = info.name == "batch_size"
         info.type = api_pb2.DATA_TYPE_FLOAT64 if numeric else api_pb2.DATA_TYPE_STRING
     plugin_data.content = content.SerializeToString()
     return summary
+
+
+def _hparam_names(sessions: Sequence[Session]) -> list[tuple[str, str]]:
+    """HPARAMS, then every param.<key> the sessions carry (each its own filterable hparam)."""
+    params = sorted({name for s in sessions for name in s.hparams if name not in HPARAMS})
+    return [*HPARAMS.items(), *((name, f"family parameter {name[6:]}") for name in params)]
 
 
 def _write(folder: Path, body) -> None:

@@ -2,30 +2,27 @@
 
 Each section builder takes the tidy frame (and whether several files are compared) and returns
 (Section, headline bullets), or None when the records that answer its question are absent, so
-a report shows only what was measured. A family declared with `report=MODULE` gets that
-module's SECTIONS; families without a section still appear (in "Other results" and "All
-results"), so a new family never breaks the report.
+a report shows only what was measured. One module per family (execution, pipelines, styles,
+training, saving, distribute); a family declared with `report=MODULE` gets that module's
+SECTIONS; families without a section still appear (in "Other results" and "All results"), so
+a new family never breaks the report. Three or more runs of one environment add a History.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import matplotlib
 
 from tf2bench.records import families as registry
 from tf2bench.records.schema import RunResults
 from tf2bench.report.frames import results_frame, source_labels
+from tf2bench.report.history import history_section
 from tf2bench.report.render import Document
+from tf2bench.report.sections.distribute import distribute_section
 from tf2bench.report.sections.execution import cold_section, execution_section, retracing_section
-from tf2bench.report.sections.families import (
-    distribute_section,
-    pipeline_section,
-    saving_section,
-    styles_section,
-    training_section,
-)
+from tf2bench.report.sections.pipelines import pipeline_section
 from tf2bench.report.sections.runs import (
     appendix_section,
     device_section,
@@ -35,6 +32,9 @@ from tf2bench.report.sections.runs import (
     other_section,
     sources_section,
 )
+from tf2bench.report.sections.saving import saving_section
+from tf2bench.report.sections.styles import styles_section
+from tf2bench.report.sections.training import training_section
 from tf2bench.report.sections.versions import versions_section
 
 __all__ = ["build_document"]
@@ -70,12 +70,21 @@ def _declared_sections() -> list:
     ]
 
 
-def build_document(runs: Sequence[RunResults], title: str = "tf2bench report") -> Document:
-    """The whole report for one or more results files, in command-line order."""
+def build_document(
+    runs: Sequence[RunResults],
+    title: str = "tf2bench report",
+    progress: Callable[[str], None] = lambda step: None,
+) -> Document:
+    """The whole report for one or more results files, in command-line order; `progress` is
+    told each step (the command prints them once a report takes a while)."""
     labels = source_labels([run.path for run in runs])
     frame = results_frame(runs, labels)
     multi = len(runs) > 1
     sections, summary = [inputs_section(runs, labels)], []
+    history = history_section(runs)
+    if history is not None:  # many runs of one environment: the history is the answer
+        sections.append(history[0])
+        summary += history[1]
     # Names from records may hold `$`: figure text is literal, never mathtext.
     with matplotlib.rc_context({"text.parse_math": False}):
         # Files from different environments (tf2bench matrix): the version axes come first.
@@ -84,6 +93,7 @@ def build_document(runs: Sequence[RunResults], title: str = "tf2bench report") -
             sections.append(versions[0])
             summary += versions[1]
         for builder in (*SECTION_BUILDERS, *_declared_sections(), *RUN_BUILDERS):
+            progress(builder.__name__.removesuffix("_section").replace("_", " "))
             result = builder(frame, multi)
             if result is not None:
                 sections.append(result[0])

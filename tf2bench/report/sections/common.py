@@ -7,10 +7,20 @@ from collections.abc import Callable
 import pandas as pd
 
 from tf2bench.records.stats import NOISE_WIDTH_THRESHOLD
+from tf2bench.report.analysis import REPORT_RESAMPLES
 from tf2bench.report.formatting import NOISY_MARK, fmt_value
 from tf2bench.report.render import Section
 
-__all__ = ["CI_NOTE", "NOISE_NOTE", "Columns", "Result", "cells", "first_source", "lead_columns"]
+__all__ = [
+    "CI_NOTE",
+    "NOISE_NOTE",
+    "REPORT_RESAMPLES",
+    "Columns",
+    "Result",
+    "cells",
+    "first_source",
+    "lead_columns",
+]
 
 NOISE_NOTE = (
     f"{NOISY_MARK} marks a noisy result: the 95% interval of its median is wider than "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from tf2bench.records.families import family
 from tf2bench.records.stats import geometric_mean
 from tf2bench.report import analysis, plots
 from tf2bench.report.formatting import fmt_count, fmt_ratio, fmt_ratio_ci, fmt_time, fmt_value
@@ -49,14 +50,18 @@ def execution_section(frame: pd.DataFrame, multi: bool) -> Result:
         columns[f"{mode} speedup"] = lambda r, m=mode: mode_cell(r, m, speedup=True)
     section = Section(
         "Execution modes: eager vs AutoGraph vs XLA",
-        [
+        question=family("execution").question,
+        nav="Execution",
+        blocks=[
             "The same Python function eager, under `tf.function` (AutoGraph) and under "
             "`tf.function(jit_compile=True)` (XLA). Speedup = eager median / mode median; above "
             "1× the mode is faster.",
             Plot(
                 "execution_speedup",
                 plots.speedup_figure(speedups),
-                "Steady-state speedup of each mode over eager per workload and batch size.",
+                "Steady-state speedup of each mode over eager per workload and batch size: "
+                "**look at** bars above the dashed 1× line (the mode is faster) and whether the "
+                "error bars clear it.",
             ),
             Table(cells(speedups.drop_duplicates(cases), columns), f"{CI_NOTE} {NOISE_NOTE}"),
         ],
@@ -99,7 +104,8 @@ def cold_section(frame: pd.DataFrame, multi: bool) -> Result:
     }
     section = Section(
         "Cold start vs steady state",
-        [
+        nav="Cold start",
+        blocks=[
             "The first call of a freshly built step pays tracing, compilation and one run. "
             "*cold first call* is the median of the dedicated cold-start benchmark (every round "
             "built anew); *first call of steady run* is the one first call each steady "
@@ -113,19 +119,29 @@ def cold_section(frame: pd.DataFrame, multi: bool) -> Result:
             Table(cells(cold, columns)),
         ],
     )
-    dedicated = cold[cold["cold_s"].notna()]
-    rows = first_source(dedicated if not dedicated.empty else cold)
-    device = rows["device"].iloc[0]
-    headlines = []
-    for mode, part in rows[rows["device"] == device].groupby("mode", sort=False):
-        top = part.loc[part["cold_over_steady"].idxmax()]
-        first_s = top["cold_s"] if pd.notna(top["cold_s"]) else top["first_call_s"]
-        headlines.append(
-            f"**Cold start, {mode}** ({device}): the first call of `{top['workload']}` takes "
-            f"{fmt_time(first_s)}, {fmt_ratio(top['cold_over_steady'])} a steady step "
-            f"({fmt_time(top['steady_s'])})."
-        )
-    return section, headlines
+    return section, _cold_headlines(cold)
+
+
+def _cold_headlines(cold: pd.DataFrame) -> list[str]:
+    """The worst cold start, and the same workload's first call in every mode beside it."""
+    rows = first_source(cold).assign(first_s=lambda df: df["cold_s"].fillna(df["first_call_s"]))
+    rows = rows.dropna(subset=["first_s"])
+    if rows.empty:
+        return []
+    worst = rows.loc[rows["first_s"].idxmax()]
+    same = rows[
+        (rows["workload"] == worst["workload"])
+        & (rows["device"] == worst["device"])
+        & ((rows["batch_size"] == worst["batch_size"]) | pd.isna(worst["batch_size"]))
+    ]
+    modes = "; ".join(
+        f"{r['mode']} {fmt_time(r['first_s'])} ({fmt_ratio(r['cold_over_steady'])} a steady step)"
+        for r in same.drop_duplicates("mode").to_dict("records")
+    )
+    return [
+        f"**Cold start** ({worst['device']}): the worst first call is {_case(worst)} under "
+        f"{worst['mode']}, {fmt_time(worst['first_s'])}. The same workload per mode: {modes}."
+    ]
 
 
 def _one_batch(cold: pd.DataFrame) -> pd.DataFrame:
@@ -154,7 +170,8 @@ def retracing_section(frame: pd.DataFrame, multi: bool) -> Result:
     }
     section = Section(
         "Retracing",
-        [
+        nav="Retracing",
+        blocks=[
             "A fresh `tf.function` called with a new input shape on every call: how many "
             "traces each configuration pays, and what the sweep costs.",
             Plot("retracing", plots.retracing_figure(retrace), "Time and traces per sweep."),

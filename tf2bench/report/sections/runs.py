@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import pandas as pd
 
+from tf2bench.records.families import family
 from tf2bench.records.schema import RunResults
 from tf2bench.records.stats import DISAGREE_EFFECT_FLOOR, NOISE_WIDTH_THRESHOLD, geometric_mean
 from tf2bench.report import plots_runs
 from tf2bench.report.analysis import device_speedups, source_ratios
+from tf2bench.report.distributions import CLIP_QUANTILE, distribution_svg, group_panels
 from tf2bench.report.formatting import (
     fmt_count,
     fmt_rate,
@@ -19,6 +22,7 @@ from tf2bench.report.formatting import (
     fmt_value,
 )
 from tf2bench.report.frames import METRIC_PREFIX, PARAM_PREFIX
+from tf2bench.report.plots_runs import short_labels
 from tf2bench.report.render import Plot, Section, Table
 from tf2bench.report.sections.common import (
     CI_NOTE,
@@ -176,21 +180,45 @@ def other_section(frame: pd.DataFrame, multi: bool) -> Result:
 
 
 def distributions_section(frame: pd.DataFrame, multi: bool) -> Result:
-    """Box plots of the raw samples per benchmark group."""
-    figures = plots_runs.distribution_figures(frame)
-    if not figures:
+    """Box plots of the raw samples of every benchmark group, one figure per family."""
+    rows = frame[frame["samples"].notna()]
+    if rows.empty:
         return None
-    groups = frame.loc[frame["samples"].notna(), "group"].nunique()
-    shown = min(groups, plots_runs.GROUPS_PER_FIGURE * plots_runs.MAX_DISTRIBUTION_FIGURES)
     blocks: list = [
-        f"Box plots of the raw samples of {shown} of {groups} benchmark groups, in file order "
-        "(the tables cover every benchmark)."
+        f"Box plots of the raw samples of all {rows['group'].nunique()} benchmark groups, a "
+        "figure per family (box: quartiles, red: median, whiskers: 1.5 IQR, dots: outliers). "
+        f"Each panel's axis ends at the {CLIP_QUANTILE:.0%} quantile of its samples so a rare "
+        "stall cannot squash the rest; ▸n counts the samples beyond it."
     ]
-    blocks += [
-        Plot(f"distributions_{index + 1}", figure, f"Latency distributions, page {index + 1}.")
-        for index, figure in enumerate(figures)
-    ]
-    return Section("Latency distributions", blocks), []
+    for family_name, part in rows.groupby("family", sort=False):
+        groups = []
+        for group, members in part.groupby("group", sort=False):
+            labels = short_labels(members)
+            if multi:
+                labels = [
+                    f"{label} · {run}" for label, run in zip(labels, members["source"], strict=True)
+                ]
+            labels, samples = group_panels(members, labels)
+            title = re.sub(r"\s*\w+=None\b", "", str(group))
+            groups.append((title, labels, samples))
+        title = _family_title(family_name)
+        blocks.append(
+            Plot(
+                f"distributions_{family_name}",
+                distribution_svg(groups),
+                f"{title}: latency distribution of each benchmark, grouped as run. **Look for** "
+                "wide boxes and long whiskers: those results need more rounds before a small "
+                "difference means anything.",
+            )
+        )
+    return Section("Latency distributions", blocks, nav="Distributions"), []
+
+
+def _family_title(name: str) -> str:
+    try:
+        return family(name).title
+    except KeyError:
+        return name
 
 
 def noisy_section(frame: pd.DataFrame, multi: bool) -> Result:

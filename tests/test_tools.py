@@ -1,4 +1,4 @@
-"""tools/interval_coverage.py: which intervals of one run contain a rerun's median."""
+"""tools/: interval coverage of a rerun, and the slowdown injected to find the detectable change."""
 
 from __future__ import annotations
 
@@ -9,11 +9,16 @@ from report_records import DATA, doctored, write
 
 from tf2bench.records.schema import BLOCK_KEY
 
-spec = importlib.util.spec_from_file_location(
-    "interval_coverage", DATA.parents[1] / "tools" / "interval_coverage.py"
-)
-interval_coverage = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(interval_coverage)
+
+def _tool(name: str):
+    spec = importlib.util.spec_from_file_location(name, DATA.parents[1] / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+interval_coverage = _tool("interval_coverage")
+detectable_change = _tool("detectable_change")
 
 STEP = "test_step[cpu-mlp_train-xla-32]"
 
@@ -37,3 +42,12 @@ def test_no_common_benchmark_is_exit_2(tmp_path, capsys):
     base = write(tmp_path / "base.json", json.loads((DATA / "sample_base.json").read_text()))
     assert interval_coverage.main([str(base), str(base), "--family", "no_such_family"]) == 2
     assert "no no_such_family benchmark" in capsys.readouterr().err
+
+
+def test_slowed_multiplies_every_sample_of_one_family_only():
+    base = json.loads((DATA / "sample_base.json").read_text())
+    result = detectable_change.slowed(base, "training", 1.25)
+    for before, after in zip(base["benchmarks"], result["benchmarks"], strict=True):
+        factor = 1.25 if before["extra_info"][BLOCK_KEY]["family"] == "training" else 1.0
+        assert after["stats"]["data"] == [v * factor for v in before["stats"]["data"]]
+        assert after["stats"]["median"] == before["stats"]["median"] * factor
