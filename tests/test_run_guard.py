@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -138,3 +139,48 @@ def test_a_run_where_every_benchmark_failed_says_so_and_keeps_the_earlier_file(p
     with pytest.raises(RecordError, match="exit status 1 before any benchmark finished") as error:
         parse_results(empty, where="out.json")
     assert "--benchmark-only" not in str(error.value)
+
+
+AUTOGRAPH_TEST = """
+import os, time
+import tensorflow as tf
+
+def test_converts_then_waits():
+    @tf.function
+    def branchy(x):
+        if tf.reduce_sum(x) > 0:  # a tensor condition: AutoGraph writes a converted module
+            return x * 2
+        return x
+    branchy(tf.ones([2]))
+    open(os.environ["READY_FILE"], "w").close()
+    time.sleep(120)
+"""
+
+
+@pytest.mark.slow
+def test_autograph_files_of_a_killed_run_are_removed_by_the_next(tmp_path):
+    temp_root, ready = tmp_path / "tmp", tmp_path / "ready"
+    temp_root.mkdir()
+    (tmp_path / "test_autograph.py").write_text(AUTOGRAPH_TEST)
+    env = {**os.environ, "TMPDIR": str(temp_root), "READY_FILE": str(ready)}
+    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_autograph.py"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not ready.exists() and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert ready.exists(), "the child never converted its function"
+        generated = list(temp_root.rglob("__autograph_generated_file*"))
+        assert generated, "AutoGraph wrote no module"
+        # Every generated module sits in the run's own folder, none loose in the temp dir.
+        assert all(f.parent.name.startswith(f"tf2bench-run-{child.pid}-") for f in generated)
+    finally:
+        child.kill()
+        child.wait()
+    assert remove_stale(temp_root) and not list(temp_root.rglob("__autograph_generated_file*"))

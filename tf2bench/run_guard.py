@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -21,7 +22,7 @@ import pytest
 
 from tf2bench.errors import OutputError
 from tf2bench.interrupts import sigterm_as_interrupt
-from tf2bench.tempdirs import remove_stale
+from tf2bench.tempdirs import remove_stale, temp_prefix
 
 __all__ = ["PARTIAL_KEY", "RunGuard", "check_json_path"]
 
@@ -59,10 +60,20 @@ class RunGuard:
         self.staging: Path | None = None
         self.interrupted = False
         self.exitstatus = 0
+        self.scratch: Path | None = None
+        self.previous_tempdir: str | None = None
+        self.previous_tmpdir_env: str | None = None
 
     def configure(self) -> None:
         remove_stale()
         sigterm_as_interrupt()
+        # AutoGraph writes its generated modules to the temp dir: a folder owned by this pid
+        # holds them, removed at exit, or by the next run after a SIGKILL.
+        self.scratch = Path(tempfile.mkdtemp(prefix=temp_prefix("run")))
+        self.previous_tempdir, tempfile.tempdir = tempfile.tempdir, str(self.scratch)
+        # Child processes (pytester, tools) follow, so their leftovers go with this folder too.
+        self.previous_tmpdir_env = os.environ.get("TMPDIR")
+        os.environ["TMPDIR"] = str(self.scratch)
         requested = self.config.getoption("benchmark_json", None)
         if requested is None:
             return
@@ -87,6 +98,14 @@ class RunGuard:
         block["exitstatus"] = self.exitstatus  # so a file with no benchmarks can say why
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
+        if self.scratch is not None:
+            tempfile.tempdir = self.previous_tempdir
+            if self.previous_tmpdir_env is None:
+                os.environ.pop("TMPDIR", None)
+            else:
+                os.environ["TMPDIR"] = self.previous_tmpdir_env
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            self.scratch = None
         if self.staging is not None:  # the session never finished: nothing to publish
             with contextlib.suppress(OSError):
                 self.staging.unlink()
