@@ -221,6 +221,9 @@ def _family_title(name: str) -> str:
         return name
 
 
+NAMED_DISAGREEMENTS = 5
+
+
 def noisy_section(frame: pd.DataFrame, multi: bool) -> Result:
     """The noisy results (wide interval of the median) and those whose processes disagree."""
     noisy = frame[frame["noisy"] | frame["disagree"]]
@@ -231,11 +234,18 @@ def noisy_section(frame: pd.DataFrame, multi: bool) -> Result:
         "machine before trusting a small difference."
     )
     if frame["disagree"].any():
+        names = frame.loc[frame["disagree"], "name"].astype(str).tolist()
+        # The headline names a few; the table below lists them all.
+        more = (
+            f" and {len(names) - NAMED_DISAGREEMENTS} more"
+            if len(names) > NAMED_DISAGREEMENTS
+            else ""
+        )
         text += (
-            f" In {int(frame['disagree'].sum())} the processes disagree (their medians differ "
+            f" In {len(names)} the processes disagree (their medians differ "
             f"significantly and by more than {DISAGREE_EFFECT_FLOOR:.0%}): "
-            + ", ".join(frame.loc[frame["disagree"], "name"].astype(str))
-            + "."
+            + ", ".join(names[:NAMED_DISAGREEMENTS])
+            + f"{more}."
         )
     if one:
         text += f" {one} results ran in one process: their interval covers that process only."
