@@ -24,6 +24,7 @@ FAMILY_MARKER = "tf2bench_family"
 SETTINGS = pytest.StashKey[RunSettings]()
 _PROFILE_HOOK = pytest.StashKey[object]()
 _SUMMARIES_LINE = pytest.StashKey[str]()
+_TURNS = pytest.StashKey[object]()
 # pytest-benchmark options that mean "measure", so a plain `pytest` run stays a smoke test.
 _MEASURING_OPTIONS = (
     "benchmark_only",
@@ -117,6 +118,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: takes more than a few seconds")
     try:
         settings = _parse_settings(config)
+        from tf2bench.harness.turns import Turns, pin_to
+
+        pin_to()  # before anything starts TensorFlow's thread pools
         if settings.devices_explicit:
             from tf2bench.harness.devices import check_requested, visible_kinds
 
@@ -125,6 +129,13 @@ def pytest_configure(config: pytest.Config) -> None:
         from tf2bench.harness.runtime import apply_threads
 
         apply_threads(settings.threads)
+        turns = Turns.from_environ(
+            max_time=config.getoption("benchmark_max_time", 1.0),
+            min_rounds=config.getoption("benchmark_min_rounds", 5),
+        )
+        if turns is not None:
+            config.stash[_TURNS] = turns
+            config.pluginmanager.register(_TakingTurns(turns), "tf2bench-turns")
         _check_tensorboard_folders(config, settings)
         from tf2bench.run_guard import RunGuard  # temp clean-up, SIGTERM, --benchmark-json
 
@@ -143,6 +154,23 @@ def pytest_configure(config: pytest.Config) -> None:
     if not any(config.getoption(name, default=None) for name in _MEASURING_OPTIONS):
         # Plain `pytest`: run every benchmark body once, untimed (pytest-benchmark's disable).
         config.option.benchmark_disable = True
+
+
+class _TakingTurns:
+    """Each test, and the session's end, starts with this process's turn (harness/turns.py)."""
+
+    def __init__(self, turns) -> None:
+        self.turns = turns
+
+    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
+    def pytest_runtest_protocol(self, item, nextitem):
+        self.turns.next_test()
+        yield
+
+    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
+    def pytest_sessionfinish(self, session):
+        self.turns.finish()
+        yield
 
 
 def _check_tensorboard_folders(config: pytest.Config, settings: RunSettings) -> None:
@@ -219,6 +247,7 @@ def harness(request: pytest.FixtureRequest, device, benchmark, pytestconfig):
         family=marker.args[0] if marker else None,
         probes=probes_for(device),
         after_hooks=(profile_hook,) if profile_hook else (),
+        turns=pytestconfig.stash.get(_TURNS, None),
     )
     yield harness
     harness.finish()

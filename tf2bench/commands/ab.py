@@ -1,13 +1,16 @@
 """`tf2bench ab BASE HEAD`: two git revisions measured alternately on this machine, compared.
 
-Each revision runs from its own worktree with its own (cached) environment; base and head
-processes alternate (b1 h1 b2 h2 ...) so drift in the machine hits both sides equally.
+Each revision runs from its own worktree with its own (cached) environment. By default the
+sides run in pairs: a base and a head process pinned to one CPU that hand it to each other
+every few milliseconds (harness/turns.py), so the machine's drift hits both alike; pairs run
+side by side, one per CPU. `--no-pairing` runs whole processes alternately (b1 h1 b2 h2 ...).
 Exit codes as `compare`: 0 no regression, 1 regression, 2 bad input or failure.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from itertools import zip_longest
@@ -15,7 +18,11 @@ from pathlib import Path
 
 from tf2bench.harness.processes import say
 
-__all__ = ["register", "run"]
+__all__ = ["DEFAULT_PAIRS", "register", "run"]
+
+# Base/head pairs when --processes is not given: two rounds of one pair per CPU here, about
+# 12 minutes for the quick preset on this 2-CPU machine.
+DEFAULT_PAIRS = 4
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,6 +44,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--threshold", default="10%", help="smallest slowdown that counts")
     parser.add_argument("--alpha", default="0.01", help="significance level (default: 0.01)")
     parser.add_argument(
+        "--no-pairing",
+        action="store_true",
+        help="run whole base and head processes one after another instead of in CPU-sharing "
+        "pairs (the default when the process mode is benchmark)",
+    )
+    parser.add_argument(
         "--cache",
         default=None,
         metavar="DIR",
@@ -53,6 +66,9 @@ def run(args: argparse.Namespace) -> int:
     from tf2bench.report.compare import parse_alpha, parse_threshold
 
     preset, processes, pytest_args = selection_args(args)
+    paired = not args.no_pairing and args.process_mode == "selection"
+    if paired and args.processes is None:
+        processes = DEFAULT_PAIRS
     threshold, alpha = parse_threshold(args.threshold), parse_alpha(args.alpha)
     out = _check_out_dir(Path(args.out))
     repo = revisions.repo_root(Path.cwd())
@@ -73,13 +89,22 @@ def run(args: argparse.Namespace) -> int:
         warning = busy_warning()
         if warning:
             sys.stderr.write(warning + "\n")
-        say(
-            f"tf2bench ab: {labels['base']} vs {labels['head']}, {preset} preset, "
-            f"{processes} processes per side ({args.process_mode} mode)"
+        how = (
+            f"{processes} CPU-sharing pairs of processes"
+            if paired
+            else f"{processes} processes per side ({args.process_mode} mode)"
         )
-        documents = _measure_alternately(sides, processes, args.process_mode, pytest_args, work)
+        say(f"tf2bench ab: {labels['base']} vs {labels['head']}, {preset} preset, {how}")
+        if paired:
+            documents, paired = _measure_in_pairs(sides, processes, pytest_args, work)
+        else:
+            documents = _measure_alternately(sides, processes, args.process_mode, pytest_args, work)
     notes = [warning.removeprefix("tf2bench: warning: ")] if warning else []
-    return _compare_and_write(documents, out, labels, preset, processes, threshold, alpha, notes)
+    if args.process_mode == "selection" and not args.no_pairing and not paired:
+        notes.append("a revision without paired turns ran its processes on their own, not in pairs")
+    return _compare_and_write(
+        documents, out, labels, preset, processes, threshold, alpha, notes, paired
+    )
 
 
 def _check_out_dir(out: Path) -> Path:
@@ -128,8 +153,131 @@ def _measure_alternately(sides, processes, mode, pytest_args, work):
     }
 
 
+def _measure_in_pairs(sides, pairs, pytest_args, work):
+    """`pairs` base/head pairs, each pinned to one CPU and taking turns; one pair per CPU at once.
+
+    Returns ({side: merged document}, whether every process took turns). Pair i starts base
+    first when i is odd and head first when even, so neither side always leads.
+    """
+    import threading
+    import uuid
+
+    from tf2bench.errors import MeasurementError
+    from tf2bench.records.merge import merge_documents
+
+    cpus = sorted(os.sched_getaffinity(0))
+    token = uuid.uuid4().hex
+    documents = {side: [] for side in sides}
+    outcomes = {}  # pair index -> True (paired) / False (ran alone) / exception
+    running = []  # every process started, so an interrupt can stop them all
+
+    def run_slot(cpu: int, indexes: list[int]) -> None:
+        for index in indexes:
+            try:
+                pair = _run_pair(sides, index, cpu, pytest_args, Path(work), running)
+            except BaseException as error:  # reported by the main thread
+                outcomes[index] = error
+                return
+            for side, document in pair.documents.items():
+                documents[side].append((index, document))
+            outcomes[index] = pair.paired
+            say(f"pair {index}/{pairs} done on CPU {cpu} ({pair.seconds:.0f} s)")
+
+    slots = {cpu: list(range(1 + n, pairs + 1, len(cpus))) for n, cpu in enumerate(cpus)}
+    threads = [
+        threading.Thread(target=run_slot, args=(cpu, indexes), daemon=True)
+        for cpu, indexes in slots.items()
+        if indexes
+    ]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.5)  # short joins keep SIGINT/SIGTERM deliverable
+    except BaseException:
+        for process in running:
+            if process.poll() is None:
+                process.kill()
+        raise
+    failures = [value for value in outcomes.values() if isinstance(value, BaseException)]
+    if failures:
+        if isinstance(failures[0], MeasurementError):
+            raise failures[0]
+        raise MeasurementError(f"a pair of processes failed: {failures[0]}") from failures[0]
+    paired = all(outcomes.values())
+    merged = {
+        side: merge_documents(
+            pairs_of_side, mode="selection", processes=pairs, pairing=token if paired else None
+        )
+        for side, pairs_of_side in documents.items()
+    }
+    return merged, paired
+
+
+class _Pair:
+    def __init__(self, documents, paired, seconds):
+        self.documents, self.paired, self.seconds = documents, paired, seconds
+
+
+def _run_pair(sides, index, cpu, pytest_args, work, running):
+    """One base and one head process on `cpu`, taking turns; raises MeasurementError."""
+    import json
+    import tempfile
+    import time
+
+    from tf2bench.errors import MeasurementError
+    from tf2bench.harness.processes import pytest_command
+    from tf2bench.harness.turns import CPUS_ENV, Referee
+
+    order = ("base", "head") if index % 2 else ("head", "base")
+    referee = Referee()
+    started, logs, paths = [], [], {}
+    start = time.perf_counter()
+    try:
+        for side in order:
+            tree, log = sides[side]
+            handle, name = tempfile.mkstemp(prefix=f"{side}-{index}-", suffix=".json", dir=work)
+            os.close(handle)
+            paths[side] = Path(name)
+            output = log.open("a", encoding="utf-8")
+            logs.append(output)
+            process = referee.start(
+                pytest_command(tree, paths[side], pytest_args),
+                env={**tree.environ(), CPUS_ENV: str(cpu)},
+                label=side,
+                cwd=tree.root,
+                stdout=output,
+                stderr=output,
+            )
+            started.append((side, process))
+            running.append(process)
+        referee.run()
+    finally:
+        for _, process in started:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+        for output in logs:
+            output.close()
+    documents = {}
+    for side, process in started:
+        where = f" (log: {sides[side][1]})"
+        if process.returncode != 0:
+            raise MeasurementError(
+                f"{side} process {index}: pytest exited {process.returncode}, expected 0{where}"
+            )
+        try:
+            documents[side] = json.loads(paths[side].read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise MeasurementError(
+                f"{side} process {index}: wrote no results JSON{where}"
+            ) from None
+    return _Pair(documents, referee.paired, time.perf_counter() - start)
+
+
 def _compare_and_write(
-    documents, out, labels, preset, processes, threshold, alpha, notes=()
+    documents, out, labels, preset, processes, threshold, alpha, notes=(), paired=False
 ) -> int:
     from tf2bench.records.files import write_results
     from tf2bench.records.schema import load_results
@@ -153,7 +301,7 @@ def _compare_and_write(
     document.summary[:0] = _verdict_lines(comparison)
     document.sections.insert(1, _comparison_section(comparison))
     write_report(document, out / "report")
-    summary = _summary(comparison, title, preset, processes, notes)
+    summary = _summary(comparison, title, preset, processes, notes, paired)
     _write_text(out / "summary.md", summary)
     sys.stdout.write(summary)
     say(f"wrote {out}/summary.md, comparison.md, base.json, head.json and report/")
@@ -182,7 +330,7 @@ def _comparison_section(comparison):
         ]
     )
     text = (
-        f"Each side's processes alternated on this machine. {_verdict_lines(comparison)[0]} "
+        f"{_verdict_lines(comparison)[0]} "
         "Regressions and improvements first, then by size of the change; q is the "
         "Benjamini-Hochberg adjusted p-value (comparison.md has the test of each benchmark)."
     )
@@ -197,13 +345,18 @@ def _verdict_lines(comparison) -> list[str]:
     return [f"Base vs head: {len(regressions)} regression(s): {names}."]
 
 
-def _summary(comparison, title: str, preset: str, processes: int, notes=()) -> str:
+def _summary(comparison, title: str, preset: str, processes: int, notes=(), paired=False) -> str:
     """A short Markdown summary for a CI job: the verdict and the changes that matter."""
     from tf2bench.report.formatting import fmt_time
 
     lines = [f"## {title}", ""]
+    how = (
+        f"{processes} pairs of base and head processes sharing one CPU each"
+        if paired
+        else f"{processes} alternating process(es) per side"
+    )
     lines.append(
-        f"{preset} preset, {processes} alternating process(es) per side, "
+        f"{preset} preset, {how}, "
         f"{len(comparison.changes)} benchmarks, geometric mean "
         f"{comparison.geometric_mean_ratio - 1:+.1%}."
     )

@@ -4,6 +4,9 @@
     -> tracing counts -> probes start -> timed rounds (pytest-benchmark) -> probes stop
     -> tracing counts (a retrace fails the benchmark) -> after-hooks -> Measurement
 
+Paired with another process (`tf2bench ab`, harness/turns.py), the timed rounds are one call
+each, and the CPU is handed to the partner between rounds, outside the timed region.
+
 `measure` returns an immutable `Measurement`; the `harness` fixture writes the last one into
 extra_info['tf2bench'] once, when the benchmark ends (`Harness.finish`). After-hooks
 (profiling) run outside the timed rounds and never fail the measurement.
@@ -34,6 +37,7 @@ from tf2bench.harness.timing import (
     tracing_counts,
     warm_up,
 )
+from tf2bench.harness.turns import Turns, rounds_for
 from tf2bench.records.schema import BLOCK_KEY, BenchRecord
 
 __all__ = ["AfterHook", "Derive", "Harness", "Measurement", "Probe", "per_item"]
@@ -114,6 +118,7 @@ class Harness:
         warmup: WarmupPolicy = DEFAULT_WARMUP,
         probes: Sequence[Probe] = (),
         after_hooks: Sequence[AfterHook] = (),
+        turns: Turns | None = None,
     ) -> None:
         self.benchmark = benchmark
         self.device = device
@@ -123,6 +128,7 @@ class Harness:
         self.warmup = warmup
         self.probes = tuple(probes)
         self.after_hooks = tuple(after_hooks)
+        self.turns = turns  # paired with another process on one CPU (`tf2bench ab`)
         self.result: Measurement | None = None
 
     def with_extra(
@@ -138,6 +144,7 @@ class Harness:
             warmup=self.warmup,
             probes=(*self.probes, *probes),
             after_hooks=(*self.after_hooks, *after_hooks),
+            turns=self.turns,
         )
         extended._owner = self
         return extended
@@ -195,7 +202,7 @@ class Harness:
             warm = warm_up(timed_call, traced, self.clock, self.warmup) if self.measuring else None
             before = tracing_counts(traced)
             self._start_probes()
-            self.benchmark(timed_call)
+            self._time_rounds(timed_call)
             metrics = self._stop_probes()
             after = tracing_counts(traced)
             check_no_retrace(before, after)
@@ -226,6 +233,8 @@ class Harness:
         built: list[Any] = []
 
         def setup() -> tuple[tuple, dict]:
+            if self.turns is not None:
+                self.turns.between_rounds()
             built[:] = [build()]
             return (built[0],), {}
 
@@ -251,6 +260,17 @@ class Harness:
             metrics={**record.metrics, **metrics},
         )
         return self._finish(None, record, None, None, derive)
+
+    def _time_rounds(self, timed_call: Callable[[], Any]) -> None:
+        """pytest-benchmark's rounds; when paired, one call a round, handing over between them."""
+        if self.turns is None or not self.measuring:
+            self.benchmark(timed_call)
+            return
+        per_call = min(_seconds(timed_call, self.clock) for _ in range(3))
+        rounds = rounds_for(per_call, self.turns.max_time, self.turns.min_rounds)
+        self.benchmark.pedantic(
+            timed_call, setup=self.turns.between_rounds, rounds=rounds, iterations=1
+        )
 
     def finish(self) -> None:
         """Writes the last Measurement into extra_info['tf2bench']; the fixture calls this once."""
@@ -318,3 +338,9 @@ class _FailOnMeasurementError:
             self.benchmark.has_error = True
             pytest.fail(str(exc), pytrace=False)
         return False
+
+
+def _seconds(call: Callable[[], Any], clock: Clock) -> float:
+    start = clock.read()
+    call()
+    return clock.read() - start

@@ -3,7 +3,9 @@
 Per benchmark (matched by fullname): `stats.data` is every process's samples concatenated in
 process order, the other `stats` fields are recomputed from them by pytest-benchmark's own
 Stats class, and `extra_info["tf2bench"]["processes"]` keeps each process's samples apart.
-`machine_info["tf2bench"]` gains `processes` (N) and `process_mode`. No TensorFlow here.
+`machine_info["tf2bench"]` gains `processes` (N) and `process_mode`, and `pairing` when the
+processes ran in base/head pairs (`tf2bench ab`): the two sides' files share the token, and
+process i of one side ran beside process i of the other. No TensorFlow here.
 """
 
 from __future__ import annotations
@@ -39,7 +41,11 @@ def recompute_stats(data: Sequence[float], iterations: int = 1) -> dict[str, Any
 
 
 def merge_documents(
-    documents: Sequence[tuple[int, dict[str, Any]]], *, mode: str, processes: int
+    documents: Sequence[tuple[int, dict[str, Any]]],
+    *,
+    mode: str,
+    processes: int,
+    pairing: str | None = None,
 ) -> dict[str, Any]:
     """One results document from `(process index, document)` pairs, in process order.
 
@@ -65,6 +71,8 @@ def merge_documents(
     block = machine_info.setdefault(BLOCK_KEY, {})
     block["processes"] = processes
     block["process_mode"] = mode
+    if pairing:
+        block["pairing"] = pairing
     return merged
 
 

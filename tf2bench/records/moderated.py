@@ -19,7 +19,7 @@ import numpy as np
 from scipy import optimize, special
 from scipy import stats as scipy_stats
 
-__all__ = ["MIN_BENCHMARKS", "fit_prior", "moderated_t"]
+__all__ = ["MIN_BENCHMARKS", "fit_prior", "moderated_paired_t", "moderated_t"]
 
 MIN_BENCHMARKS = 5
 
@@ -66,7 +66,29 @@ def moderated_t(
     diff = np.array([h.mean() - b.mean() for b, h in pairs])
     sums = [((b - b.mean()) ** 2).sum() + ((h - h.mean()) ** 2).sum() for b, h in pairs]
     dfs = n_base + n_head - 2
-    variances = np.array(sums) / dfs
+    return _one_sided(diff, np.array(sums) / dfs, dfs, 1 / n_base + 1 / n_head)
+
+
+def moderated_paired_t(
+    differences: Sequence[np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """As `moderated_t`, for paired designs: per benchmark, head minus base of each pair.
+
+    Args:
+        differences: per benchmark, one value per pair (log head - log base of that pair's
+            medians), at least two.
+    """
+    n = np.array([len(values) for values in differences], dtype=float)
+    diff = np.array([values.mean() for values in differences])
+    dfs = n - 1
+    variances = np.array([values.var(ddof=1) for values in differences])
+    return _one_sided(diff, variances, dfs, 1 / n)
+
+
+def _one_sided(
+    diff: np.ndarray, variances: np.ndarray, dfs: np.ndarray, factor: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """p(larger), p(smaller) of t = diff / sqrt(moderated variance * factor), and d0."""
     d0, s0_squared = fit_prior(variances, dfs)
     if math.isinf(d0):
         moderated, total_df = np.full(variances.shape, s0_squared), np.inf
@@ -74,7 +96,7 @@ def moderated_t(
         moderated, total_df = (d0 * s0_squared + dfs * variances) / (d0 + dfs), d0 + dfs
     else:
         moderated, total_df = variances, dfs
-    scale = np.sqrt(moderated * (1 / n_base + 1 / n_head))
+    scale = np.sqrt(moderated * factor)
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.where(scale > 0, diff / scale, np.sign(diff) * np.inf)
     # diff == 0 with no variance: no evidence either way.

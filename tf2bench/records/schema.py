@@ -198,6 +198,8 @@ class BenchmarkResult:
     # Raw samples (seconds) of each process that measured the benchmark, in process order;
     # empty when the file kept no raw samples.
     process_samples: tuple[np.ndarray, ...] = field(default=(), compare=False)
+    # The index of each process in process_samples (1-based; pairs match on it).
+    process_indexes: tuple[int, ...] = field(default=(), compare=False)
 
     @property
     def processes(self) -> int:
@@ -283,7 +285,9 @@ def parse_results(document: Any, *, where: str) -> RunResults:
                 f"{where}: benchmark {name} has negative times in stats.data, expected times >= 0"
             )
         samples = tuple(float(value) for value in raw) if isinstance(raw, list) and raw else None
-        process_samples = _process_samples(block.get("processes"), samples, f"{where}: {name}")
+        process_samples, process_indexes = _process_samples(
+            block.get("processes"), samples, f"{where}: {name}"
+        )
         benchmarks.append(
             BenchmarkResult(
                 name=name,
@@ -294,6 +298,7 @@ def parse_results(document: Any, *, where: str) -> RunResults:
                 samples=samples,
                 record=BenchRecord.from_extra_info(block, where=f"{where}: {name}"),
                 process_samples=process_samples,
+                process_indexes=process_indexes,
             )
         )
     if not benchmarks:
@@ -322,13 +327,13 @@ def parse_results(document: Any, *, where: str) -> RunResults:
 
 def _process_samples(
     processes: Any, samples: tuple[float, ...] | None, where: str
-) -> tuple[np.ndarray, ...]:
-    """Each process's raw samples; a record without `processes` is one process of stats.data."""
+) -> tuple[tuple[np.ndarray, ...], tuple[int, ...]]:
+    """Each process's raw samples and index; without `processes`, one process of stats.data."""
     if processes is None:
-        return (np.asarray(samples, dtype=float),) if samples else ()
+        return ((np.asarray(samples, dtype=float),), (1,)) if samples else ((), ())
     if not isinstance(processes, list):
         raise RecordError(f"{where}: tf2bench processes must be a list, received {processes!r}")
-    arrays = []
+    arrays, indexes = [], []
     for index, process in enumerate(processes):
         data = process.get("data") if isinstance(process, dict) else None
         if not isinstance(data, list) or not all(_is_number(value) for value in data):
@@ -337,7 +342,9 @@ def _process_samples(
             )
         if data:
             arrays.append(np.asarray(data, dtype=float))
-    return tuple(arrays)
+            number = process.get("index")
+            indexes.append(number if isinstance(number, int) else index + 1)
+    return tuple(arrays), tuple(indexes)
 
 
 def _why_empty(document: dict[str, Any]) -> str:

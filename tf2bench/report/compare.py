@@ -11,9 +11,12 @@ between runs, so samples of one process do not count as independent evidence. Th
 moderated (records/moderated.py): with few processes each benchmark's variance is shrunk toward
 the one shared by all benchmarks of the comparison, which gives the test its power. With one
 process on either side it falls back to the Mann-Whitney U test on the raw samples, which sees
-only the variation inside one process. Improvements are tested the same way in the other
-direction. Without raw samples on either side a change is reported on medians only, marked
-untested, and never counts as a regression.
+only the variation inside one process. When the two files come from the pairs of one
+`tf2bench ab` run (the same `pairing` token), each pair's processes shared a CPU turn by turn,
+so the test is a moderated paired t on the per-pair log ratios, and the change is their
+geometric mean: the drift of the machine, common to a pair, drops out. Improvements are
+tested the same way in the other direction. Without raw samples on either side a change is
+reported on medians only, marked untested, and never counts as a regression.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import pandas as pd
 from scipy import stats as scipy_stats
 
 from tf2bench.errors import RecordError, UsageError
-from tf2bench.records.moderated import moderated_t
+from tf2bench.records.moderated import moderated_paired_t, moderated_t
 from tf2bench.records.schema import COMPARABLE_FINGERPRINT_KEYS, BenchmarkResult, RunResults
 from tf2bench.records.stats import (
     geometric_mean,
@@ -59,7 +62,7 @@ EXIT_OK, EXIT_REGRESSION = 0, 1
 REGRESSION = "REGRESSION"
 IMPROVED = "improved"
 # The tests behind `Change.test`.
-PROCESS_TEST, SAMPLE_TEST = "processes", "samples"
+PROCESS_TEST, PAIRED_TEST, SAMPLE_TEST = "processes", "pairs", "samples"
 
 
 @dataclass(frozen=True)
@@ -192,8 +195,11 @@ def compare_runs(
             f"{head.path}: no benchmark in common with {base.path}, expected runs of the same "
             "benchmarks (matched by name)"
         )
-    tests = [_test(base_by_name[name], head_by_name[name]) for name in common]
+    pairing = base.fingerprint.get("pairing")
+    paired = bool(pairing) and pairing == head.fingerprint.get("pairing")
+    tests = [_test(base_by_name[name], head_by_name[name], paired) for name in common]
     _process_tests([test for test in tests if test["test"] == PROCESS_TEST])
+    _paired_tests([test for test in tests if test["test"] == PAIRED_TEST])
     q_values = _benjamini_hochberg([t["p_slower"] for t in tests], [t["p_faster"] for t in tests])
     changes = [
         _classify(test, q, threshold, alpha) for test, q in zip(tests, q_values, strict=True)
@@ -211,7 +217,7 @@ def compare_runs(
     )
 
 
-def _test(old: BenchmarkResult, new: BenchmarkResult) -> dict:
+def _test(old: BenchmarkResult, new: BenchmarkResult, paired: bool = False) -> dict:
     """The medians, one-sided p-values and test used for one benchmark."""
     before, after = median_ci(old.process_samples), median_ci(new.process_samples)
     result = {
@@ -223,6 +229,17 @@ def _test(old: BenchmarkResult, new: BenchmarkResult) -> dict:
         "p_faster": math.nan,
         "min_p": math.nan,  # the smallest two-sided p-value the test can give
     }
+    differences = _pair_differences(old, new) if paired else None
+    if differences is not None and len(differences) >= 2:
+        result.update(
+            base_s=before.median,
+            head_s=after.median,
+            ratio=float(np.exp(differences.mean())),
+            test=PAIRED_TEST,
+            differences=differences,
+            min_p=0.0,
+        )
+        return result
     if before.processes >= 2 and after.processes >= 2:
         result.update(
             base_s=before.median,
@@ -243,6 +260,25 @@ def _test(old: BenchmarkResult, new: BenchmarkResult) -> dict:
             min_p=2 * min_attainable_p(len(new.samples), len(old.samples)),
         )
     return result
+
+
+def _pair_differences(old: BenchmarkResult, new: BenchmarkResult) -> np.ndarray | None:
+    """log(head median / base median) of each pair that measured the benchmark on both sides."""
+    base = dict(zip(old.process_indexes, process_medians(old.process_samples), strict=True))
+    head = dict(zip(new.process_indexes, process_medians(new.process_samples), strict=True))
+    common = sorted(set(base) & set(head))
+    if not common:
+        return None
+    return np.log([head[i] for i in common]) - np.log([base[i] for i in common])
+
+
+def _paired_tests(tests: list[dict]) -> None:
+    """Fills in the p-values of the benchmarks tested on per-pair ratios, all at once."""
+    if not tests:
+        return
+    slower, faster, _ = moderated_paired_t([t["differences"] for t in tests])
+    for test, p_slower, p_faster in zip(tests, slower, faster, strict=True):
+        test.update(p_slower=float(p_slower), p_faster=float(p_faster))
 
 
 def _process_tests(tests: list[dict]) -> None:
@@ -266,7 +302,7 @@ def _benjamini_hochberg(p_slower: list[float], p_faster: list[float]) -> list[fl
 
 def _classify(test: dict, q: float, threshold: float, alpha: float) -> Change:
     base_s, head_s = test["base_s"], test["head_s"]
-    ratio = head_s / base_s if base_s > 0 else math.nan
+    ratio = test.get("ratio") or (head_s / base_s if base_s > 0 else math.nan)
     slower, faster = ratio - 1 > threshold, 1 - ratio > threshold
     if math.isnan(q):
         status = "slower, untested" if slower else "faster, untested" if faster else "untested"
@@ -344,9 +380,12 @@ def _verdict(comparison: Comparison) -> list[str]:
     )
     lines = [f"base: {comparison.base}", f"head: {comparison.head}"]
     lines.append(
-        "q: Benjamini-Hochberg adjusted two-sided p-value; the test is a moderated t on the log "
-        "per-process medians when both sides have 2+ processes, else Mann-Whitney U on the raw "
-        f"samples (within one process only); processes: base/head; {NOISY_MARK}: noisy"
+        "q: Benjamini-Hochberg adjusted two-sided p-value; the test is a moderated paired t on "
+        "the per-pair log ratios when the files are the pairs of one `tf2bench ab` run, a "
+        "moderated t on the log per-process medians when both sides have 2+ processes, else "
+        "Mann-Whitney U on the raw samples (within one process only); change: the geometric "
+        "mean of the pair ratios when paired, else the ratio of medians; processes: base/head; "
+        f"{NOISY_MARK}: noisy"
     )
     if comparison.only_base:
         lines.append(
