@@ -130,8 +130,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
         apply_threads(settings.threads)
         turns = Turns.from_environ(
-            max_time=config.getoption("benchmark_max_time", 1.0),
-            min_rounds=config.getoption("benchmark_min_rounds", 5),
+            # pytest-benchmark leaves its defaults as text.
+            max_time=float(config.getoption("benchmark_max_time", 1.0)),
+            min_rounds=int(config.getoption("benchmark_min_rounds", 5)),
         )
         if turns is not None:
             config.stash[_TURNS] = turns
