@@ -7,7 +7,7 @@ import pytest
 
 from tf2bench.records.moderated import fit_prior, moderated_t
 from tf2bench.records.schema import BLOCK_KEY, BenchRecord, parse_results
-from tf2bench.report.compare import PROCESS_TEST, compare_runs, format_comparison
+from tf2bench.report.compare import PAIRED_TEST, PROCESS_TEST, compare_runs, format_comparison
 
 
 def run_document(
@@ -123,3 +123,62 @@ def test_package_differences_are_listed():
     comparison = compare_runs(base, head)
     assert comparison.packages == ("new: absent -> 3", "numpy: 2.1.0 -> 2.2.0", "old: 1 -> absent")
     assert "installed packages differ (3): new: absent -> 3; numpy" in format_comparison(comparison)
+
+
+def paired_runs(changes, seed, *, pairs=4, drift=0.20, within_pair=0.015, token="t1"):
+    """Base and head of a paired `ab` run: each pair shares a drift of the machine.
+
+    Per benchmark and pair the machine is `drift` (log sd) faster or slower for both sides at
+    once, as one vCPU here is from second to second; the sides differ by `within_pair` noise
+    and the true change.
+    """
+    rng = np.random.default_rng(seed)
+    medians = np.geomspace(1e-4, 1e-1, len(changes))
+    shared = drift * rng.standard_normal((len(changes), pairs))
+    sides = {}
+    for side, factor in (("base", np.ones(len(changes))), ("head", np.asarray(changes))):
+        levels = medians[:, None] * factor[:, None] * np.exp(shared)
+        levels = levels * np.exp(within_pair * rng.standard_normal(levels.shape))
+        document = run_document(medians, rng, processes=pairs, samples=20, between=0.0)
+        for bench, row in zip(document["benchmarks"], levels, strict=True):
+            processes = bench["extra_info"][BLOCK_KEY]["processes"]
+            for process, level in zip(processes, row, strict=True):
+                noise = np.exp(0.02 * rng.standard_normal(20))
+                process["data"] = (level * noise).tolist()
+                process["index"] += 1
+        if token:
+            document["machine_info"][BLOCK_KEY]["pairing"] = token
+        sides[side] = parse_results(document, where=f"{side}.json")
+    return sides["base"], sides["head"]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_pairs_cancel_the_machines_drift_and_find_a_15_percent_change(seed):
+    changes = np.ones(100)
+    changes[::20] = 1.15  # 5 benchmarks 15% slower
+    base, head = paired_runs(changes, seed)
+    comparison = compare_runs(base, head)
+    assert all(c.test == PAIRED_TEST for c in comparison.changes)
+    flagged = np.array([c.status == "REGRESSION" for c in comparison.changes])
+    assert flagged[changes > 1].all()
+    assert flagged[changes == 1].sum() <= 1
+    # The same numbers without the pairing: the drift swamps a 15% change.
+    base, head = paired_runs(changes, seed, token=None)
+    unpaired = compare_runs(base, head)
+    assert all(c.test == PROCESS_TEST for c in unpaired.changes)
+    assert sum(c.status == "REGRESSION" for c in unpaired.changes) < 5
+
+
+@pytest.mark.parametrize("seed", [3, 4, 5])
+def test_an_a_a_run_in_pairs_flags_nothing(seed):
+    base, head = paired_runs(np.ones(200), seed)
+    comparison = compare_runs(base, head)
+    assert not comparison.regressions
+    assert sum(c.matters for c in comparison.changes) <= 1
+    assert comparison.exit_code == 0
+
+
+def test_files_of_different_ab_runs_are_not_paired():
+    base, _ = paired_runs(np.ones(20), 7, token="run-1")
+    _, head = paired_runs(np.ones(20), 8, token="run-2")
+    assert {c.test for c in compare_runs(base, head).changes} == {PROCESS_TEST}
