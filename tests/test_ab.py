@@ -156,7 +156,7 @@ def test_a_revision_whose_dependencies_cannot_install_leaves_no_venv(repo, tmp_p
 
 
 @pytest.mark.slow
-def test_ab_measures_two_real_revisions_alternately(repo, tmp_path):
+def test_ab_measures_two_real_revisions_in_pairs_sharing_a_cpu(repo, tmp_path):
     cache, out = tmp_path / "cache", tmp_path / "out"
     result = cli(
         "ab", "HEAD~1", "HEAD", "--preset", "quick", "--processes", "2", "--family", "execution",
@@ -164,27 +164,54 @@ def test_ab_measures_two_real_revisions_alternately(repo, tmp_path):
         cwd=repo,
     )  # fmt: skip
     assert result.returncode in (0, 1), result.stderr[-3000:]
-    order = [
-        line.split(":")[0]
-        for line in result.stdout.splitlines()
-        if "process" in line and "done" in line
-    ]
-    assert order == ["base", "head", "base", "head"]
+    done = sorted(
+        line.split(" done")[0] for line in result.stdout.splitlines() if "done on CPU" in line
+    )
+    assert done == ["pair 1/2", "pair 2/2"], result.stdout
     commits = {side: json.loads((out / f"{side}.json").read_text()) for side in ("base", "head")}
     assert commits["base"]["commit_info"]["id"] == git(repo, "rev-parse", "HEAD~1").strip()
     assert commits["head"]["commit_info"]["id"] == git(repo, "rev-parse", "HEAD").strip()
     # Each side ran its own tree: only head has the benchmark its commit added.
     assert [b["name"] for b in commits["head"]["benchmarks"]][-1] == "test_only_in_head"
     assert len(commits["base"]["benchmarks"]) == 1 and len(commits["head"]["benchmarks"]) == 2
+    tokens = set()
     for document in commits.values():
         bench = document["benchmarks"][0]
         assert [p["index"] for p in bench["extra_info"]["tf2bench"]["processes"]] == [1, 2]
-        assert document["machine_info"]["tf2bench"]["processes"] == 2
+        block = document["machine_info"]["tf2bench"]
+        assert block["processes"] == 2
+        assert block["affinity_cpu_count"] == 1  # pinned to its pair's CPU
+        tokens.add(block["pairing"])
+    assert len(tokens) == 1  # both sides are the pairs of this run
+    assert (
+        "| pairs " in (out / "comparison.md").read_text()
+        or "paired" in (out / "comparison.md").read_text()
+    )
     for name in ("summary.md", "comparison.md", "report/report.html", "report/report.md"):
         assert (out / name).stat().st_size > 0
-    assert "regression" in (out / "summary.md").read_text().lower()
+    summary = (out / "summary.md").read_text()
+    assert "regression" in summary.lower() and "pairs of base and head processes" in summary
     assert_no_worktree_left(repo, cache)
     assert not (cache / "venvs").exists()  # this interpreter satisfies both revisions
+
+
+def test_without_pairing_whole_processes_alternate(monkeypatch, tmp_path):
+    from test_merge import document, entry
+
+    from tf2bench.commands import ab
+    from tf2bench.harness import processes
+
+    order = []
+
+    def fake_run(tree, process, args, workdir, log=None):
+        order.append((tree.label, process.index))
+        return document(entry("w", [0.01, 0.011], 0.1))
+
+    monkeypatch.setattr(processes, "run_process", fake_run)
+    sides = {side: (processes.Tree(tmp_path, label=side), None) for side in ("base", "head")}
+    merged = ab._measure_alternately(sides, 2, "selection", [], tmp_path)
+    assert order == [("base", 1), ("head", 1), ("base", 2), ("head", 2)]
+    assert "pairing" not in merged["base"]["machine_info"]["tf2bench"]
 
 
 @pytest.mark.slow

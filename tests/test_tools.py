@@ -51,3 +51,15 @@ def test_slowed_multiplies_every_sample_of_one_family_only():
         factor = 1.25 if before["extra_info"][BLOCK_KEY]["family"] == "training" else 1.0
         assert after["stats"]["data"] == [v * factor for v in before["stats"]["data"]]
         assert after["stats"]["median"] == before["stats"]["median"] * factor
+
+
+cpu_drift = _tool("cpu_drift")
+
+
+def test_cpu_drift_reports_spread_autocorrelation_and_an_identical_pairs_ratio():
+    cpus = sorted(__import__("os").sched_getaffinity(0))[:2]
+    result = cpu_drift.drift(cpus, seconds=0.2, window_s=0.005)
+    assert set(result["sd"]) == set(cpus) and all(sd >= 0 for sd in result["sd"].values())
+    assert all(-1 <= v <= 1 for lags in result["autocorrelation"].values() for v in lags.values())
+    spread, ratios = cpu_drift.ratio_spread((cpus[-1], cpus[-1]), 2, 0.05, 0.005)
+    assert len(ratios) == 2 and all(r > 0 for r in ratios) and spread >= 0

@@ -20,9 +20,9 @@ from tf2bench.harness.processes import say
 
 __all__ = ["DEFAULT_PAIRS", "register", "run"]
 
-# Base/head pairs when --processes is not given: two rounds of one pair per CPU here, about
-# 12 minutes for the quick preset on this 2-CPU machine.
-DEFAULT_PAIRS = 4
+# Base/head pairs when --processes is not given: one pair per CPU here; a pair of the quick
+# preset takes about 10 minutes on one CPU of this machine (4 pairs took 21 minutes).
+DEFAULT_PAIRS = 2
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

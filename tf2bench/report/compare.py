@@ -350,7 +350,9 @@ def _table(changes: list[Change], geomean: float | None) -> list[str]:
             "head": fmt_time(c.head_s),
             "change": _signed_percent(c.change),
             "q": "-" if math.isnan(c.q) else f"{c.q:.2g}",
-            "processes": f"{c.processes[0]}/{c.processes[1]}",
+            "processes": f"{min(c.processes)} pairs"
+            if c.test == PAIRED_TEST
+            else f"{c.processes[0]}/{c.processes[1]}",
             "status": c.status,
         }
         for c in changes
@@ -384,8 +386,8 @@ def _verdict(comparison: Comparison) -> list[str]:
         "the per-pair log ratios when the files are the pairs of one `tf2bench ab` run, a "
         "moderated t on the log per-process medians when both sides have 2+ processes, else "
         "Mann-Whitney U on the raw samples (within one process only); change: the geometric "
-        "mean of the pair ratios when paired, else the ratio of medians; processes: base/head; "
-        f"{NOISY_MARK}: noisy"
+        "mean of the pair ratios when paired, else the ratio of medians; processes: base/head, or "
+        f"the pairs; {NOISY_MARK}: noisy"
     )
     if comparison.only_base:
         lines.append(
