@@ -35,7 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "benchmarks in alternating fresh processes, merges each side, and writes "
         "OUT/base.json, OUT/head.json, OUT/comparison.md, OUT/summary.md (for CI) and "
         "OUT/report/ (HTML and Markdown with figures). Exit codes: 0 no regression, "
-        "1 regression, 2 bad input or failure. Arguments after -- go to pytest.",
+        "1 regression, 2 bad input or failure. --processes counts base/head pairs, each pinned "
+        f"to one CPU (default {DEFAULT_PAIRS}). Arguments after -- go to pytest.",
     )
     parser.add_argument("base", metavar="BASE", help="baseline revision (any git revision)")
     parser.add_argument("head", metavar="HEAD", help="candidate revision (HEAD: the checkout)")
