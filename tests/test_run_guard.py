@@ -19,6 +19,9 @@ STOPPED = """
 import os, signal, tempfile
 from tf2bench.tempdirs import temp_prefix
 
+# A shell's background job inherits SIGINT ignored; this test is about what an interrupt does.
+signal.signal(signal.SIGINT, signal.default_int_handler)
+
 def test_a(benchmark):
     benchmark(lambda: None)
 
