@@ -29,6 +29,9 @@ ENV = {
     "profile": "TF2BENCH_PROFILE",
     "mnist": "TF2BENCH_MNIST",
     "unisolated_workers": "TF2BENCH_UNISOLATED_WORKERS",
+    # Set by `tf2bench ab` for its paired processes (harness/turns.py), not by hand.
+    "turns": "TF2BENCH_TURNS",
+    "cpus": "TF2BENCH_CPUS",
 }
 
 

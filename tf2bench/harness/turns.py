@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from tf2bench.errors import MeasurementError, UsageError
+from tf2bench.settings import ENV
 
 __all__ = [
     "CPUS_ENV",
@@ -35,8 +36,8 @@ __all__ = [
     "rounds_for",
 ]
 
-TURNS_ENV = "TF2BENCH_TURNS"  # "<read fd>,<write fd>" of a worker's two pipes
-CPUS_ENV = "TF2BENCH_CPUS"  # "1" or "0,1": the CPUs a worker pins itself to
+TURNS_ENV = ENV["turns"]  # "<read fd>,<write fd>" of a worker's two pipes
+CPUS_ENV = ENV["cpus"]  # "1" or "0,1": the CPUs a worker pins itself to
 # Short enough that a vCPU's speed barely moves within a slice (its autocorrelation is ~0.9
 # at 20 ms here), long enough that the hand-over (~0.1 ms) and cache refills are small.
 SLICE_S = 0.02
