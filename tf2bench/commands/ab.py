@@ -223,12 +223,10 @@ class _Pair:
 
 def _run_pair(sides, index, cpu, pytest_args, work, running):
     """One base and one head process on `cpu`, taking turns; raises MeasurementError."""
-    import json
     import tempfile
     import time
 
-    from tf2bench.errors import MeasurementError
-    from tf2bench.harness.processes import pytest_command
+    from tf2bench.harness.processes import pytest_command, read_process_results
     from tf2bench.harness.turns import CPUS_ENV, Referee
 
     order = ("base", "head") if index % 2 else ("head", "base")
@@ -261,19 +259,12 @@ def _run_pair(sides, index, cpu, pytest_args, work, running):
             process.wait()
         for output in logs:
             output.close()
-    documents = {}
-    for side, process in started:
-        where = f" (log: {sides[side][1]})"
-        if process.returncode != 0:
-            raise MeasurementError(
-                f"{side} process {index}: pytest exited {process.returncode}, expected 0{where}"
-            )
-        try:
-            documents[side] = json.loads(paths[side].read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            raise MeasurementError(
-                f"{side} process {index}: wrote no results JSON{where}"
-            ) from None
+    documents = {
+        side: read_process_results(
+            f"{side} process {index}", process.returncode, paths[side], sides[side][1]
+        )
+        for side, process in started
+    }
     return _Pair(documents, referee.paired, time.perf_counter() - start)
 
 

@@ -32,6 +32,7 @@ __all__ = [
     "collect_ids",
     "default_processes",
     "plan_processes",
+    "read_process_results",
     "run_process",
     "run_repeated",
     "say",
@@ -146,18 +147,26 @@ def run_process(
     finally:
         if output:
             output.close()
+    return read_process_results(
+        f"{tree.label} process {process.index}", completed.returncode, json_path, log
+    )
+
+
+def read_process_results(
+    name: str, returncode: int, json_path: Path, log: Path | None
+) -> dict[str, Any]:
+    """The JSON document a finished pytest process wrote.
+
+    Raises:
+        MeasurementError: pytest failed or wrote no results (one line, naming the log).
+    """
     where = f" (log: {log})" if log else ""
-    if completed.returncode != 0:
-        raise MeasurementError(
-            f"{tree.label} process {process.index}: pytest exited {completed.returncode}, "
-            f"expected 0{where}"
-        )
+    if returncode != 0:
+        raise MeasurementError(f"{name}: pytest exited {returncode}, expected 0{where}")
     try:
         return json.loads(json_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        raise MeasurementError(
-            f"{tree.label} process {process.index}: wrote no results JSON{where}"
-        ) from None
+        raise MeasurementError(f"{name}: wrote no results JSON{where}") from None
 
 
 def run_repeated(
