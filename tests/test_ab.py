@@ -191,6 +191,8 @@ def test_ab_measures_two_real_revisions_in_pairs_sharing_a_cpu(repo, tmp_path):
         assert (out / name).stat().st_size > 0
     summary = (out / "summary.md").read_text()
     assert "regression" in summary.lower() and "pairs of base and head processes" in summary
+    # The report says which of its numbers are the paired test's and which each side's own.
+    assert "come from the paired test" in (out / "report/report.md").read_text()
     assert_no_worktree_left(repo, cache)
     assert not (cache / "venvs").exists()  # this interpreter satisfies both revisions
 

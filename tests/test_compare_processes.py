@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tf2bench.records.moderated import fit_prior, moderated_t
+from tf2bench.records.moderated import fit_prior, moderated_paired_t, moderated_t
 from tf2bench.records.schema import BLOCK_KEY, BenchRecord, parse_results
+from tf2bench.report import compare as compare_module
 from tf2bench.report.compare import PAIRED_TEST, PROCESS_TEST, compare_runs, format_comparison
 
 
@@ -182,3 +183,42 @@ def test_files_of_different_ab_runs_are_not_paired():
     base, _ = paired_runs(np.ones(20), 7, token="run-1")
     _, head = paired_runs(np.ones(20), 8, token="run-2")
     assert {c.test for c in compare_runs(base, head).changes} == {PROCESS_TEST}
+
+
+def paired_runs_with_cold_starts(seed, *, pairs=2, steady=100, cold=10):
+    """Paired base and head without any change: `steady` benchmarks of 200 rounds (2% noise)
+    and `cold` ones timed in 3 builds (15% noise), as the quick preset's cold starts are; the
+    sides of a pair differ by 1% (log sd), as identical code on one CPU does here."""
+    rng = np.random.default_rng(seed)
+    medians = np.geomspace(1e-4, 1e-1, steady + cold)
+    shared = 0.2 * rng.standard_normal((len(medians), pairs))
+    sides = {}
+    for side in ("base", "head"):
+        document = run_document(medians, rng, processes=pairs, samples=3, between=0.0)
+        for index, bench in enumerate(document["benchmarks"]):
+            rounds, noise = (3, 0.15) if index >= steady else (200, 0.02)
+            for pair, process in enumerate(bench["extra_info"][BLOCK_KEY]["processes"]):
+                level = medians[index] * np.exp(shared[index, pair] + 0.01 * rng.standard_normal())
+                process["data"] = (level * np.exp(noise * rng.standard_normal(rounds))).tolist()
+                process["index"] += 1
+        document["machine_info"][BLOCK_KEY]["pairing"] = "t"
+        sides[side] = parse_results(document, where=f"{side}.json")
+    return sides["base"], sides["head"]
+
+
+def test_few_round_benchmarks_are_judged_by_their_own_sampling_error(monkeypatch):
+    # Seeds where the shared variance alone, fitted mostly to the steady benchmarks, flags cold
+    # starts that did not change (seeds 0-29: 11 false flags without the floor, none with it).
+    seeds = [1, 4, 6]
+    runs_by_seed = [paired_runs_with_cold_starts(seed) for seed in seeds]
+    assert sum(matters(compare_runs(base, head)) for base, head in runs_by_seed) == 0
+
+    def without_floor(differences, floors=None):
+        return moderated_paired_t(differences)
+
+    monkeypatch.setattr(compare_module, "moderated_paired_t", without_floor)
+    assert sum(matters(compare_runs(base, head)) for base, head in runs_by_seed) >= 3
+
+
+def matters(comparison) -> int:
+    return sum(change.matters for change in comparison.changes)

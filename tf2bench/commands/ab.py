@@ -290,7 +290,7 @@ def _compare_and_write(
     _write_text(out / "comparison.md", text)
     title = f"tf2bench ab: {labels['base']} vs {labels['head']}"
     document = build_document([base, head], title=title)
-    document.summary[:0] = _verdict_lines(comparison)
+    document.summary[:0] = _verdict_lines(comparison) + _estimator_lines(comparison, paired)
     document.sections.insert(1, _comparison_section(comparison))
     write_report(document, out / "report")
     summary = _summary(comparison, title, preset, processes, notes, paired)
@@ -327,6 +327,19 @@ def _comparison_section(comparison):
         "Benjamini-Hochberg adjusted p-value (comparison.md has the test of each benchmark)."
     )
     return Section("Base vs head", [text, Table(rows)])
+
+
+def _estimator_lines(comparison, paired: bool) -> list[str]:
+    """Which numbers come from the gate's test and which from each side alone."""
+    if not paired:
+        return []
+    return [
+        "The verdict and the Base vs head changes come from the paired test: per benchmark the "
+        "geometric mean of the pairs' head/base ratios (over all benchmarks "
+        f"{comparison.geometric_mean_ratio - 1:+.1%}). The ratios, intervals and noise marks "
+        "further down are each side's own across its processes, so they also hold the machine's "
+        "drift from pair to pair, which the paired test cancels."
+    ]
 
 
 def _verdict_lines(comparison) -> list[str]:

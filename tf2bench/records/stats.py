@@ -52,6 +52,7 @@ __all__ = [
     "Summary",
     "geometric_mean",
     "iqr_ratio",
+    "log_median_variance",
     "median_bootstrap_draws",
     "min_attainable_p",
     "ratio_of_medians_ci",
@@ -65,6 +66,8 @@ BOOTSTRAP_SEED = 20261128
 CONFIDENCE = 0.95
 # Hierarchical bootstrap draws (B x processes medians each): enough for 2.5%/97.5% quantiles.
 HIERARCHICAL_RESAMPLES = 2_000
+# Quantiles at which `log_median_variance` evaluates the bootstrap law of a median.
+LOG_MEDIAN_VARIANCE_GRID = 4_096
 # A result whose 95% interval is wider than this fraction of its median is flagged noisy: it
 # cannot resolve a change of the size `tf2bench compare` calls a regression by default.
 NOISE_WIDTH_THRESHOLD = 0.10
@@ -132,11 +135,26 @@ def median_bootstrap_draws(
     Returns:
         An array of `draws` bootstrap medians, in the samples' unit.
     """
+    return _bootstrap_medians(samples, rng.random(draws), "median_bootstrap_draws")
+
+
+def log_median_variance(samples: Sequence[float]) -> float:
+    """The bootstrap variance of log(median of `samples`), without random draws.
+
+    The sampling error of one process's median: small for thousands of rounds, large for the
+    three builds of a cold start. Evaluated on an even grid of the uniforms that
+    `median_bootstrap_draws` would draw, so it is deterministic. 0 for a single sample.
+    """
+    grid = (np.arange(LOG_MEDIAN_VARIANCE_GRID) + 0.5) / LOG_MEDIAN_VARIANCE_GRID
+    return float(np.log(_bootstrap_medians(samples, grid, "log_median_variance")).var())
+
+
+def _bootstrap_medians(samples: Sequence[float], uniforms: np.ndarray, caller: str) -> np.ndarray:
+    """The bootstrap medians of `samples` at the quantiles `uniforms` of their exact law."""
     ordered = np.sort(np.asarray(samples, dtype=float))
     n = ordered.size
     if n == 0:
-        raise ValueError("median_bootstrap_draws() needs at least one sample, received none")
-    uniforms = rng.random(draws)
+        raise ValueError(f"{caller}() needs at least one sample, received none")
     cumulative = np.arange(1, n + 1) / n
 
     def order_statistic(k: int) -> np.ndarray:

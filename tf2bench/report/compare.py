@@ -14,7 +14,10 @@ process on either side it falls back to the Mann-Whitney U test on the raw sampl
 only the variation inside one process. When the two files come from the pairs of one
 `tf2bench ab` run (the same `pairing` token), each pair's processes shared a CPU turn by turn,
 so the test is a moderated paired t on the per-pair log ratios, and the change is their
-geometric mean: the drift of the machine, common to a pair, drops out. Improvements are
+geometric mean: the drift of the machine, common to a pair, drops out. Either t-test uses at
+least the variance that the medians' own sampling error implies (`log_median_variance`), so a
+benchmark timed in a few rounds, such as a cold start, is not judged by the steadier rest.
+Improvements are
 tested the same way in the other direction. Without raw samples on either side a change is
 reported on medians only, marked untested, and never counts as a regression.
 """
@@ -33,6 +36,7 @@ from tf2bench.records.moderated import moderated_paired_t, moderated_t
 from tf2bench.records.schema import COMPARABLE_FINGERPRINT_KEYS, BenchmarkResult, RunResults
 from tf2bench.records.stats import (
     geometric_mean,
+    log_median_variance,
     median_ci,
     min_attainable_p,
     process_medians,
@@ -229,14 +233,17 @@ def _test(old: BenchmarkResult, new: BenchmarkResult, paired: bool = False) -> d
         "p_faster": math.nan,
         "min_p": math.nan,  # the smallest two-sided p-value the test can give
     }
-    differences = _pair_differences(old, new) if paired else None
-    if differences is not None and len(differences) >= 2:
+    pairs = _pairs(old, new) if paired else []
+    if len(pairs) >= 2:
+        differences = np.log([head / base for base, head in _medians(pairs)])
         result.update(
             base_s=before.median,
             head_s=after.median,
             ratio=float(np.exp(differences.mean())),
             test=PAIRED_TEST,
             differences=differences,
+            floor=sum(log_median_variance(b) + log_median_variance(h) for b, h in pairs)
+            / len(pairs) ** 2,
             min_p=0.0,
         )
         return result
@@ -249,6 +256,8 @@ def _test(old: BenchmarkResult, new: BenchmarkResult, paired: bool = False) -> d
                 np.log(process_medians(old.process_samples)),
                 np.log(process_medians(new.process_samples)),
             ),
+            floor=_mean_sampling_variance(old.process_samples)
+            + _mean_sampling_variance(new.process_samples),
             min_p=0.0,
         )
         return result
@@ -262,21 +271,31 @@ def _test(old: BenchmarkResult, new: BenchmarkResult, paired: bool = False) -> d
     return result
 
 
-def _pair_differences(old: BenchmarkResult, new: BenchmarkResult) -> np.ndarray | None:
-    """log(head median / base median) of each pair that measured the benchmark on both sides."""
-    base = dict(zip(old.process_indexes, process_medians(old.process_samples), strict=True))
-    head = dict(zip(new.process_indexes, process_medians(new.process_samples), strict=True))
+def _pairs(old: BenchmarkResult, new: BenchmarkResult) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(base samples, head samples) of each pair that measured the benchmark on both sides."""
+    base = dict(zip(old.process_indexes, old.process_samples, strict=True))
+    head = dict(zip(new.process_indexes, new.process_samples, strict=True))
     common = sorted(set(base) & set(head))
-    if not common:
-        return None
-    return np.log([head[i] for i in common]) - np.log([base[i] for i in common])
+    return [(base[i], head[i]) for i in common if len(base[i]) and len(head[i])]
+
+
+def _medians(pairs: list[tuple[np.ndarray, np.ndarray]]) -> list[tuple[float, float]]:
+    return [(float(np.median(base)), float(np.median(head))) for base, head in pairs]
+
+
+def _mean_sampling_variance(processes: tuple[np.ndarray, ...]) -> float:
+    """The sampling variance of the mean of the processes' log medians."""
+    kept = [samples for samples in processes if len(samples)]
+    return sum(log_median_variance(samples) for samples in kept) / len(kept) ** 2
 
 
 def _paired_tests(tests: list[dict]) -> None:
     """Fills in the p-values of the benchmarks tested on per-pair ratios, all at once."""
     if not tests:
         return
-    slower, faster, _ = moderated_paired_t([t["differences"] for t in tests])
+    slower, faster, _ = moderated_paired_t(
+        [t["differences"] for t in tests], np.array([t["floor"] for t in tests])
+    )
     for test, p_slower, p_faster in zip(tests, slower, faster, strict=True):
         test.update(p_slower=float(p_slower), p_faster=float(p_faster))
 
@@ -285,7 +304,11 @@ def _process_tests(tests: list[dict]) -> None:
     """Fills in the p-values of the benchmarks tested on per-process medians, all at once."""
     if not tests:
         return
-    slower, faster, _ = moderated_t([t["logs"][0] for t in tests], [t["logs"][1] for t in tests])
+    slower, faster, _ = moderated_t(
+        [t["logs"][0] for t in tests],
+        [t["logs"][1] for t in tests],
+        np.array([t["floor"] for t in tests]),
+    )
     for test, p_slower, p_faster in zip(tests, slower, faster, strict=True):
         test.update(p_slower=float(p_slower), p_faster=float(p_faster))
 
