@@ -140,7 +140,7 @@ def test_tiny(harness, benchmark):
 @pytest.mark.parametrize(
     ("option", "message"),
     [
-        ("--tf2bench-device=gpu", "gpu is not present; visible devices: cpu"),
+        ("--tf2bench-device=cpu,gpu", "gpu is not present; visible devices: cpu"),
         ("--tf2bench-device=tpu", "expected one of cpu, gpu. Received: 'tpu'"),
         ("--tf2bench-threads=0", "expected 'all' or an integer from 1 to"),
         ("--tf2bench-threads=100000", "per CPU this process may use). Received: '100000'"),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import subprocess
 import sys
@@ -68,39 +67,39 @@ def test_tf_keras_of_another_tensorflow_minor_is_refused(monkeypatch):
         keras_compat._import_keras()
 
 
-@pytest.mark.skipif(not HAS_TF_KERAS, reason=NO_TF_KERAS)
+KERAS2_BUILD = "tests/test_keras_compat.py::test_keras2_builds_every_style_with_tf_keras"
+
+
+@pytest.mark.skipif(
+    not legacy_requested(), reason="runs in the Keras 2 process of the equivalence test below"
+)
 def test_keras2_builds_every_style_with_tf_keras():
-    script = (
-        "import json, tf_keras\n"
-        "from tf2bench.workloads.keras_compat import FLAVOR, keras\n"
-        "from tf2bench.workloads.models import KERAS_STYLES, build_model\n"
-        "from tf2bench.harness.environment import collect_tensorflow\n"
-        "print(json.dumps({'flavor': FLAVOR, 'version': keras.__version__,\n"
-        "    'fingerprint': collect_tensorflow()['keras_flavor'],\n"
-        "    'tf_keras_models': [isinstance(build_model('cnn', s), tf_keras.Model)\n"
-        "                        for s in KERAS_STYLES]}))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script], env=_keras2_env(), capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    seen = json.loads(done.stdout.strip().splitlines()[-1])
-    assert seen["flavor"] == seen["fingerprint"] == "tf_keras"
-    assert seen["version"].startswith("2.") and seen["tf_keras_models"] == [True, True, True]
+    # Runs in the process test_keras2_passes_the_equivalence_tests starts with LEGACY_ENV=1.
+    import tf_keras
+
+    from tf2bench.workloads.keras_compat import keras
+    from tf2bench.workloads.models import KERAS_STYLES, build_model
+
+    assert FLAVOR == environment.collect_tensorflow()["keras_flavor"] == "tf_keras"
+    assert keras.__version__.startswith("2.")
+    models = [isinstance(build_model("cnn", style), tf_keras.Model) for style in KERAS_STYLES]
+    assert models == [True, True, True]
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not HAS_TF_KERAS, reason=NO_TF_KERAS)
 def test_keras2_passes_the_equivalence_tests():
-    # The existing tests, unchanged, in a process that imports Keras 2 from the start.
+    # The existing tests, unchanged, in a process that imports Keras 2 from the start; one
+    # process also builds every style with tf-keras (KERAS2_BUILD), to pay its start once.
     tests = [
         "tests/test_models.py",
         "tests/test_saving_workloads.py",
         "tests/test_session.py",
         "tests/test_training_loops.py::test_custom_loops_take_the_same_steps_as_fit",
+        KERAS2_BUILD,
     ]
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests],
+        [sys.executable, "-m", "pytest", "-q", "-rp", "-p", "no:cacheprovider", *tests],
         cwd=ROOT,
         env=_keras2_env(),
         capture_output=True,
@@ -108,3 +107,4 @@ def test_keras2_passes_the_equivalence_tests():
     )
     assert done.returncode == 0, done.stdout[-3000:]
     assert " passed" in done.stdout and "failed" not in done.stdout
+    assert f"PASSED {KERAS2_BUILD}" in done.stdout, done.stdout[-3000:]

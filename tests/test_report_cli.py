@@ -160,8 +160,11 @@ def test_an_existing_report_is_replaced_whole_or_not_at_all(tmp_path, monkeypatc
     assert leftovers(tmp_path) == []
 
 
-@pytest.mark.slow
-def test_the_report_layer_never_imports_tensorflow(tmp_path):
+@pytest.fixture(scope="module")
+def reference_without_tensorflow(tmp_path_factory):
+    """One process renders and compares the committed reference with the report layer alone;
+    (its output folder, the finished process). Two tests read it."""
+    tmp_path = tmp_path_factory.mktemp("reference")
     code = f"""
 import argparse, sys
 import tf2bench.commands.compare, tf2bench.commands.report
@@ -170,7 +173,7 @@ parser = argparse.ArgumentParser()
 commands = parser.add_subparsers(dest="command", required=True)
 tf2bench.commands.report.register(commands)
 tf2bench.commands.compare.register(commands)
-for argv in (["report", {str(REFERENCE)!r}, "--out", {str(tmp_path / "r")!r}],
+for argv in (["report", {str(REFERENCE)!r}, "--out", {str(tmp_path / "reference")!r}],
              ["compare", {str(REFERENCE)!r}, {str(REFERENCE)!r}]):
     args = parser.parse_args(argv)
     assert args.func(args) == 0
@@ -181,6 +184,12 @@ print("no tensorflow")
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=tmp_path
     )
+    return tmp_path / "reference", done
+
+
+@pytest.mark.slow
+def test_the_report_layer_never_imports_tensorflow(reference_without_tensorflow):
+    _, done = reference_without_tensorflow
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().endswith("no tensorflow")
 
@@ -200,13 +209,13 @@ def test_a_report_of_500_benchmarks_contains_them_all(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_the_committed_reference_report_regenerates(tmp_path, capsys):
+def test_the_committed_reference_report_regenerates(reference_without_tensorflow):
     # What `make report-check` runs in CI: the committed reference JSON must always render.
-    code, out, err = report(capsys, REFERENCE, "--out", tmp_path / "reference")
-    assert code == 0, err
-    assert (tmp_path / "reference" / "report.html").stat().st_size > 0
+    out, done = reference_without_tensorflow
+    assert done.returncode == 0, done.stderr
+    assert (out / "report.html").stat().st_size > 0
     document = json.loads(read_results_text(REFERENCE))
-    markdown = (tmp_path / "reference" / "report.md").read_text()
+    markdown = (out / "report.md").read_text()
     assert all(entry["name"] in markdown for entry in document["benchmarks"])
 
 
