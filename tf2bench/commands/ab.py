@@ -21,7 +21,7 @@ from tf2bench.harness.processes import say
 __all__ = ["DEFAULT_PAIRS", "register", "run"]
 
 # Base/head pairs when --processes is not given: one pair per CPU here; a pair of the quick
-# preset takes about 10 minutes on one CPU of this machine (4 pairs took 21 minutes).
+# preset takes about 9 minutes on one CPU of this machine (4 pairs took 21 minutes).
 DEFAULT_PAIRS = 2
 
 
