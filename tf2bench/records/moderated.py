@@ -10,10 +10,10 @@ When the variances differ a lot between benchmarks, d0 comes out small and the t
 the ordinary pooled t-test; with fewer than MIN_BENCHMARKS benchmarks no prior is fitted.
 
 Shrinking toward a shared variance understates it for the few benchmarks that are much noisier
-than the rest, such as a cold start timed in three builds: with two pairs one of them came out
-+19% with a tiny p-value in an A/A-like run. Each benchmark's own sampling error is known from
-its samples, though, so a caller may pass it as a floor: the variance of the mean difference is
-never taken below it.
+than the rest, such as a cold start timed in three builds: in a two-pair power run one that the
+change did not touch came out +19% and was flagged. Each benchmark's own sampling error is
+known from its samples, though, so a caller may pass it as a floor: the variance of the mean
+difference is never taken below it.
 """
 
 from __future__ import annotations

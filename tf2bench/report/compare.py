@@ -17,9 +17,8 @@ so the test is a moderated paired t on the per-pair log ratios, and the change i
 geometric mean: the drift of the machine, common to a pair, drops out. Either t-test uses at
 least the variance that the medians' own sampling error implies (`log_median_variance`), so a
 benchmark timed in a few rounds, such as a cold start, is not judged by the steadier rest.
-Improvements are
-tested the same way in the other direction. Without raw samples on either side a change is
-reported on medians only, marked untested, and never counts as a regression.
+Improvements are tested the same way in the other direction. Without raw samples on either
+side a change is reported on medians only, marked untested, and never counts as a regression.
 """
 
 from __future__ import annotations
