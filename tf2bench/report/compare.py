@@ -24,6 +24,7 @@ side a change is reported on medians only, marked untested, and never counts as 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -234,15 +235,15 @@ def _test(old: BenchmarkResult, new: BenchmarkResult, paired: bool = False) -> d
     }
     pairs = _pairs(old, new) if paired else []
     if len(pairs) >= 2:
-        differences = np.log([head / base for base, head in _medians(pairs)])
+        bases, heads = [b for b, _ in pairs], [h for _, h in pairs]
+        differences = np.log(process_medians(heads)) - np.log(process_medians(bases))
         result.update(
             base_s=before.median,
             head_s=after.median,
             ratio=float(np.exp(differences.mean())),
             test=PAIRED_TEST,
             differences=differences,
-            floor=sum(log_median_variance(b) + log_median_variance(h) for b, h in pairs)
-            / len(pairs) ** 2,
+            floor=_mean_sampling_variance(bases) + _mean_sampling_variance(heads),
             min_p=0.0,
         )
         return result
@@ -278,11 +279,7 @@ def _pairs(old: BenchmarkResult, new: BenchmarkResult) -> list[tuple[np.ndarray,
     return [(base[i], head[i]) for i in common if len(base[i]) and len(head[i])]
 
 
-def _medians(pairs: list[tuple[np.ndarray, np.ndarray]]) -> list[tuple[float, float]]:
-    return [(float(np.median(base)), float(np.median(head))) for base, head in pairs]
-
-
-def _mean_sampling_variance(processes: tuple[np.ndarray, ...]) -> float:
+def _mean_sampling_variance(processes: Sequence[np.ndarray]) -> float:
     """The sampling variance of the mean of the processes' log medians."""
     kept = [samples for samples in processes if len(samples)]
     return sum(log_median_variance(samples) for samples in kept) / len(kept) ** 2
