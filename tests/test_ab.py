@@ -161,14 +161,21 @@ def test_ab_measures_two_real_revisions_in_pairs_sharing_a_cpu(repo, tmp_path):
     cache, out = tmp_path / "cache", tmp_path / "out"
     result = cli(
         "ab", "HEAD~1", "HEAD", "--preset", "quick", "--processes", "2", "--family", "execution",
-        "--out", str(out), "--cache", str(cache), "--", *TINY_SELECTION, *FEWEST_ROUNDS,
+        "--out", str(out), "--cache", str(cache), "--threshold", "0", "--recheck-pairs", "2",
+        "--", *TINY_SELECTION, *FEWEST_ROUNDS,
         cwd=repo,
     )  # fmt: skip
     assert result.returncode in (0, 1), result.stderr[-3000:]
     done = sorted(
         line.split(" done")[0] for line in result.stdout.splitlines() if "done on CPU" in line
     )
-    assert done == ["pair 1/2", "pair 2/2"], result.stdout
+    # Two pairs, then (with a threshold of 0 every change is a candidate) two fresh pairs of
+    # the one benchmark both sides have.
+    assert done == ["pair 1/2", "pair 1/2", "pair 2/2", "pair 2/2"], result.stdout
+    assert "recheck: the 1 likeliest changes in 2 fresh pairs" in result.stdout
+    rechecked = json.loads((out / "recheck" / "head.json").read_text())["benchmarks"]
+    assert [b["name"] for b in rechecked] == ["test_op_granularity[cpu-many_small_ops-eager]"]
+    assert ", rechecked |" in (out / "comparison.md").read_text()
     commits = {side: json.loads((out / f"{side}.json").read_text()) for side in ("base", "head")}
     assert commits["base"]["commit_info"]["id"] == git(repo, "rev-parse", "HEAD~1").strip()
     assert commits["head"]["commit_info"]["id"] == git(repo, "rev-parse", "HEAD").strip()
@@ -201,8 +208,7 @@ def test_ab_measures_two_real_revisions_in_pairs_sharing_a_cpu(repo, tmp_path):
 def test_without_pairing_whole_processes_alternate(monkeypatch, tmp_path):
     from test_merge import document, entry
 
-    from tf2bench.commands import ab
-    from tf2bench.harness import processes
+    from tf2bench.harness import pairs, processes
 
     order = []
 
@@ -212,7 +218,7 @@ def test_without_pairing_whole_processes_alternate(monkeypatch, tmp_path):
 
     monkeypatch.setattr(processes, "run_process", fake_run)
     sides = {side: (processes.Tree(tmp_path, label=side), None) for side in ("base", "head")}
-    merged = ab._measure_alternately(sides, 2, "selection", [], tmp_path)
+    merged = pairs.measure_alternately(sides, 2, "selection", [], tmp_path)
     assert order == [("base", 1), ("head", 1), ("base", 2), ("head", 2)]
     assert "pairing" not in merged["base"]["machine_info"]["tf2bench"]
 
@@ -236,24 +242,45 @@ def test_sigterm_removes_the_worktrees(repo, tmp_path):
     assert_no_worktree_left(repo, cache)
 
 
-def test_a_clear_regression_exits_1_and_leads_the_summary_and_report(tmp_path):
+def paired_side(scales: dict[str, float], pairs: int = 3) -> dict:
+    """One side of an ab run: each benchmark scaled by its factor, in `pairs` paired processes."""
     from test_merge import document, entry
 
-    from tf2bench.commands import ab
     from tf2bench.records.merge import merge_documents
 
-    def side(scale: float) -> dict:
-        runs = [
-            (i, document(entry("slow", [scale * (1 + 0.01 * k) for k in range(20)], 0.1)))
-            for i in (1, 2, 3)
-        ]
-        return merge_documents(runs, mode="selection", processes=3)
+    runs = [
+        (
+            i,
+            document(
+                *(
+                    entry(name, [scale * (1 + 0.001 * k) * (1 + 0.01 * i) for k in range(20)], 0.1)
+                    for name, scale in scales.items()
+                )
+            ),
+        )
+        for i in range(1, pairs + 1)
+    ]
+    return merge_documents(runs, mode="selection", processes=pairs, pairing="run-token")
 
+
+def write_and_compare(documents, out, notes=()):
+    from tf2bench.commands import ab
+    from tf2bench.report.compare import compare_runs
+
+    runs = ab._write_runs(documents, out)
+    comparison = compare_runs(*runs)
+    return runs, comparison
+
+
+def test_a_clear_regression_exits_1_and_leads_the_summary_and_report(tmp_path):
+    from tf2bench.commands import ab
+
+    documents = {"base": paired_side({"slow": 1.0}), "head": paired_side({"slow": 1.5})}
+    runs, comparison = write_and_compare(documents, tmp_path)
     labels = {"base": "base a", "head": "head b"}
-    code = ab._compare_and_write(
-        {"base": side(1.0), "head": side(1.5)}, tmp_path, labels, "quick", 3, 0.1, 0.01,
-        ["the machine is busy"],
-    )  # fmt: skip
+    code = ab._write_comparison(
+        runs, comparison, tmp_path, labels, "quick", 3, ["the machine is busy"], True
+    )
     assert code == 1
     summary = (tmp_path / "summary.md").read_text()
     assert "**1 regression(s): slow.**" in summary and "| `slow` |" in summary
@@ -261,3 +288,37 @@ def test_a_clear_regression_exits_1_and_leads_the_summary_and_report(tmp_path):
     report = (tmp_path / "report" / "report.md").read_text()
     assert "## Base vs head" in report and "REGRESSION" in report
     assert (tmp_path / "comparison.md").read_text().count("REGRESSION") >= 1
+
+
+def test_the_recheck_measures_the_likeliest_changes_again_and_decides_on_them(
+    monkeypatch, tmp_path
+):
+    from tf2bench.commands import ab
+    from tf2bench.harness import pairs
+
+    scales = {"fluke": 1.3, "real": 1.3, "same": 1.0}
+    documents = {"base": paired_side(dict.fromkeys(scales, 1.0)), "head": paired_side(scales)}
+    runs, first = write_and_compare(documents, tmp_path)
+    assert {c.name for c in first.regressions} == {"fluke", "real"}
+    asked = []
+
+    def fresh_pairs(sides, count, pytest_args, work, node_ids=()):
+        asked.append((count, list(node_ids)))
+        again = {"fluke": 1.0, "real": 1.3}
+        base = paired_side(dict.fromkeys(again, 1.0), pairs=count)
+        return {"base": base, "head": paired_side(again, pairs=count)}, True
+
+    monkeypatch.setattr(pairs, "measure_in_pairs", fresh_pairs)
+    final = ab._recheck(first, runs[0], {}, (8, 4), [], tmp_path, tmp_path)
+    # Only the changes over half the threshold, by their node ids, in the asked pairs.
+    assert asked == [(4, ["benchmarks/test_x.py::fluke", "benchmarks/test_x.py::real"])]
+    assert [c.name for c in final.regressions] == ["real"]
+    assert {c.name for c in final.changes if c.rechecked} == {"fluke", "real"}
+    assert (tmp_path / "recheck" / "head.json").is_file()
+    assert "fluke" in (tmp_path / "recheck" / "comparison.md").read_text()
+    code = ab._write_comparison(
+        runs, final, tmp_path, {"base": "a", "head": "b"}, "quick", 2, [], True
+    )
+    assert code == 1
+    assert "REGRESSION, rechecked" in (tmp_path / "comparison.md").read_text()
+    assert "measured again in 4 fresh pairs" in (tmp_path / "summary.md").read_text()

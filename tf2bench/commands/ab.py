@@ -1,28 +1,28 @@
 """`tf2bench ab BASE HEAD`: two git revisions measured alternately on this machine, compared.
 
 Each revision runs from its own worktree with its own (cached) environment. By default the
-sides run in pairs: a base and a head process pinned to one CPU that hand it to each other
-every few milliseconds (harness/turns.py), so the machine's drift hits both alike; pairs run
-side by side, one per CPU. `--no-pairing` runs whole processes alternately (b1 h1 b2 h2 ...).
+sides run in CPU-sharing pairs (harness/pairs.py), and the likeliest changes are then measured
+again in fresh pairs (report/recheck.py). `--no-pairing` runs whole processes alternately.
 Exit codes as `compare`: 0 no regression, 1 regression, 2 bad input or failure.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
-from itertools import zip_longest
 from pathlib import Path
 
 from tf2bench.harness.processes import say
 
-__all__ = ["DEFAULT_PAIRS", "register", "run"]
+__all__ = ["DEFAULT_PAIRS", "DEFAULT_RECHECK", "RECHECK_PAIRS", "register", "run"]
 
 # Base/head pairs when --processes is not given: one pair per CPU here; a pair of the quick
 # preset takes about 9 minutes on one CPU of this machine (4 pairs took 21 minutes).
 DEFAULT_PAIRS = 2
+# The second stage (report/recheck.py): candidates and the fresh pairs that measure them.
+DEFAULT_RECHECK = 8
+RECHECK_PAIRS = 4
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -51,6 +51,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "pairs (the default when the process mode is benchmark)",
     )
     parser.add_argument(
+        "--recheck",
+        type=int,
+        default=DEFAULT_RECHECK,
+        metavar="K",
+        help="measure the K likeliest changes again in fresh pairs and decide on those "
+        f"(default {DEFAULT_RECHECK}; 0: off; pairs only)",
+    )
+    parser.add_argument(
+        "--recheck-pairs",
+        type=int,
+        default=RECHECK_PAIRS,
+        metavar="N",
+        help=f"fresh pairs for the recheck (default {RECHECK_PAIRS})",
+    )
+    parser.add_argument(
         "--cache",
         default=None,
         metavar="DIR",
@@ -62,11 +77,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tf2bench.commands.run import selection_args
+    from tf2bench.errors import UsageError
     from tf2bench.harness import revisions
+    from tf2bench.harness.pairs import measure_alternately, measure_in_pairs
     from tf2bench.harness.processes import busy_warning, terminate_on_signals
-    from tf2bench.report.compare import parse_alpha, parse_threshold
+    from tf2bench.report.compare import compare_runs, parse_alpha, parse_threshold
 
     preset, processes, pytest_args = selection_args(args)
+    if args.recheck < 0:
+        raise UsageError(f"Received --recheck {args.recheck}, expected 0 or more benchmarks")
+    if args.recheck_pairs < 2:
+        raise UsageError(f"Received --recheck-pairs {args.recheck_pairs}, expected 2 or more")
     paired = not args.no_pairing and args.process_mode == "selection"
     if paired and args.processes is None:
         processes = DEFAULT_PAIRS
@@ -97,15 +118,18 @@ def run(args: argparse.Namespace) -> int:
         )
         say(f"tf2bench ab: {labels['base']} vs {labels['head']}, {preset} preset, {how}")
         if paired:
-            documents, paired = _measure_in_pairs(sides, processes, pytest_args, work)
+            documents, paired = measure_in_pairs(sides, processes, pytest_args, work)
         else:
-            documents = _measure_alternately(sides, processes, args.process_mode, pytest_args, work)
+            documents = measure_alternately(sides, processes, args.process_mode, pytest_args, work)
+        runs = _write_runs(documents, out)
+        comparison = compare_runs(*runs, threshold=threshold, alpha=alpha)
+        if paired and args.recheck:
+            limits = (args.recheck, args.recheck_pairs)
+            comparison = _recheck(comparison, runs[0], sides, limits, pytest_args, work, out)
     notes = [warning.removeprefix("tf2bench: warning: ")] if warning else []
     if args.process_mode == "selection" and not args.no_pairing and not paired:
         notes.append("a revision without paired turns ran its processes on their own, not in pairs")
-    return _compare_and_write(
-        documents, out, labels, preset, processes, threshold, alpha, notes, paired
-    )
+    return _write_comparison(runs, comparison, out, labels, preset, processes, notes, paired)
 
 
 def _check_out_dir(out: Path) -> Path:
@@ -129,153 +153,10 @@ def _prepare_sides(trees, commits, labels, cache, out):
     return sides
 
 
-def _measure_alternately(sides, processes, mode, pytest_args, work):
-    from tf2bench.harness.processes import collect_ids, plan_processes, run_process
-    from tf2bench.records.merge import merge_documents
-
-    plans = {
-        side: plan_processes(
-            processes, mode, collect_ids(tree, pytest_args) if mode == "benchmark" else ()
-        )
-        for side, (tree, _) in sides.items()
-    }
-    documents = {side: [] for side in sides}
-    for pair in zip_longest(plans["base"], plans["head"]):
-        for side, process in zip(("base", "head"), pair, strict=True):
-            if process is None:
-                continue
-            tree, log = sides[side]
-            document = run_process(tree, process, pytest_args, Path(work), log)
-            documents[side].append((process.index, document))
-            say(f"{side}: process {len(documents[side])}/{len(plans[side])} done")
-    return {
-        side: merge_documents(pairs, mode=mode, processes=processes)
-        for side, pairs in documents.items()
-    }
-
-
-def _measure_in_pairs(sides, pairs, pytest_args, work):
-    """`pairs` base/head pairs, each pinned to one CPU and taking turns; one pair per CPU at once.
-
-    Returns ({side: merged document}, whether every process took turns). Pair i starts base
-    first when i is odd and head first when even, so neither side always leads.
-    """
-    import threading
-    import uuid
-
-    from tf2bench.errors import MeasurementError
-    from tf2bench.records.merge import merge_documents
-
-    cpus = sorted(os.sched_getaffinity(0))
-    token = uuid.uuid4().hex
-    documents = {side: [] for side in sides}
-    outcomes = {}  # pair index -> True (paired) / False (ran alone) / exception
-    running = []  # every process started, so an interrupt can stop them all
-
-    def run_slot(cpu: int, indexes: list[int]) -> None:
-        for index in indexes:
-            try:
-                pair = _run_pair(sides, index, cpu, pytest_args, Path(work), running)
-            except BaseException as error:  # reported by the main thread
-                outcomes[index] = error
-                return
-            for side, document in pair.documents.items():
-                documents[side].append((index, document))
-            outcomes[index] = pair.paired
-            say(f"pair {index}/{pairs} done on CPU {cpu} ({pair.seconds:.0f} s)")
-
-    slots = {cpu: list(range(1 + n, pairs + 1, len(cpus))) for n, cpu in enumerate(cpus)}
-    threads = [
-        threading.Thread(target=run_slot, args=(cpu, indexes), daemon=True)
-        for cpu, indexes in slots.items()
-        if indexes
-    ]
-    try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            while thread.is_alive():
-                thread.join(0.5)  # short joins keep SIGINT/SIGTERM deliverable
-    except BaseException:
-        for process in running:
-            if process.poll() is None:
-                process.kill()
-        raise
-    failures = [value for value in outcomes.values() if isinstance(value, BaseException)]
-    if failures:
-        if isinstance(failures[0], MeasurementError):
-            raise failures[0]
-        raise MeasurementError(f"a pair of processes failed: {failures[0]}") from failures[0]
-    paired = all(outcomes.values())
-    merged = {
-        side: merge_documents(
-            pairs_of_side, mode="selection", processes=pairs, pairing=token if paired else None
-        )
-        for side, pairs_of_side in documents.items()
-    }
-    return merged, paired
-
-
-class _Pair:
-    def __init__(self, documents, paired, seconds):
-        self.documents, self.paired, self.seconds = documents, paired, seconds
-
-
-def _run_pair(sides, index, cpu, pytest_args, work, running):
-    """One base and one head process on `cpu`, taking turns; raises MeasurementError."""
-    import tempfile
-    import time
-
-    from tf2bench.harness.processes import pytest_command, read_process_results
-    from tf2bench.harness.turns import CPUS_ENV, Referee
-
-    order = ("base", "head") if index % 2 else ("head", "base")
-    referee = Referee()
-    started, logs, paths = [], [], {}
-    start = time.perf_counter()
-    try:
-        for side in order:
-            tree, log = sides[side]
-            handle, name = tempfile.mkstemp(prefix=f"{side}-{index}-", suffix=".json", dir=work)
-            os.close(handle)
-            paths[side] = Path(name)
-            output = log.open("a", encoding="utf-8")
-            logs.append(output)
-            process = referee.start(
-                pytest_command(tree, paths[side], pytest_args),
-                env={**tree.environ(), CPUS_ENV: str(cpu)},
-                label=side,
-                cwd=tree.root,
-                stdout=output,
-                stderr=output,
-            )
-            started.append((side, process))
-            running.append(process)
-        referee.run()
-    finally:
-        for _, process in started:
-            if process.poll() is None:
-                process.kill()
-            process.wait()
-        for output in logs:
-            output.close()
-    documents = {
-        side: read_process_results(
-            f"{side} process {index}", process.returncode, paths[side], sides[side][1]
-        )
-        for side, process in started
-    }
-    return _Pair(documents, referee.paired, time.perf_counter() - start)
-
-
-def _compare_and_write(
-    documents, out, labels, preset, processes, threshold, alpha, notes=(), paired=False
-) -> int:
+def _write_runs(documents, out):
+    """Writes OUT/base.json and OUT/head.json; returns them read back as (base, head)."""
     from tf2bench.records.files import write_results
     from tf2bench.records.schema import load_results
-    from tf2bench.report.compare import compare_runs, format_comparison
-    from tf2bench.report.render import write_report
-    from tf2bench.report.sections import build_document
 
     for side, document in documents.items():
         write_results(out / f"{side}.json", document)
@@ -285,11 +166,50 @@ def _compare_and_write(
             "tf2bench: warning: the two revisions run in different environments "
             f"({base.fingerprint_id} vs {head.fingerprint_id}); compared anyway\n"
         )
-    comparison = compare_runs(base, head, threshold=threshold, alpha=alpha)
-    text = format_comparison(comparison)
-    _write_text(out / "comparison.md", text)
+    return base, head
+
+
+def _recheck(comparison, base, sides, limits, pytest_args, work, out):
+    """The comparison with its likeliest changes measured again in fresh pairs.
+
+    limits: (most benchmarks to measure again, pairs to measure them in).
+    """
+    from tf2bench.harness.pairs import measure_in_pairs
+    from tf2bench.report.compare import compare_runs, format_comparison
+    from tf2bench.report.recheck import apply_recheck, pick_candidates
+
+    limit, pairs = limits
+    names = set(pick_candidates(comparison, limit))
+    if not names:
+        return comparison
+    node_ids = [bench.fullname for bench in base.benchmarks if bench.name in names]
+    say(f"recheck: the {len(node_ids)} likeliest changes in {pairs} fresh pairs")
+    documents, _ = measure_in_pairs(sides, pairs, pytest_args, work, node_ids)
+    (out / "recheck").mkdir(exist_ok=True)
+    second = compare_runs(
+        *_write_runs(documents, out / "recheck"),
+        threshold=comparison.threshold,
+        alpha=comparison.alpha,
+    )
+    _write_text(out / "recheck" / "comparison.md", format_comparison(second))
+    return apply_recheck(comparison, second, pairs)
+
+
+def _write_comparison(runs, comparison, out, labels, preset, processes, notes, paired) -> int:
+    from tf2bench.report.compare import format_comparison
+    from tf2bench.report.render import write_report
+    from tf2bench.report.sections import build_document
+
+    if comparison.recheck:
+        notes = [*notes, comparison.recheck]
+    preface = (
+        f"{comparison.recheck[0].upper()}{comparison.recheck[1:]}.\n\n"
+        if comparison.recheck
+        else ""
+    )
+    _write_text(out / "comparison.md", preface + format_comparison(comparison))
     title = f"tf2bench ab: {labels['base']} vs {labels['head']}"
-    document = build_document([base, head], title=title)
+    document = build_document(list(runs), title=title)
     document.summary[:0] = _verdict_lines(comparison) + _estimator_lines(comparison, paired)
     document.sections.insert(1, _comparison_section(comparison))
     write_report(document, out / "report")
@@ -316,7 +236,7 @@ def _comparison_section(comparison):
                 "head": fmt_time(c.head_s),
                 "change": f"{c.ratio - 1:+.1%}",
                 "q": "-" if c.q != c.q else f"{c.q:.2g}",  # NaN: untested
-                "status": c.status,
+                "status": c.shown_status,
             }
             for c in order
         ]
@@ -372,7 +292,7 @@ def _summary(comparison, title: str, preset: str, processes: int, notes=(), pair
         lines += ["| benchmark | base | head | change | status |", "|---|---|---|---|---|"]
         lines += [
             f"| `{c.name}` | {fmt_time(c.base_s)} | {fmt_time(c.head_s)} | "
-            f"{c.ratio - 1:+.1%} | {c.status} |"
+            f"{c.ratio - 1:+.1%} | {c.shown_status} |"
             for c in flagged
         ]
         lines.append("")

@@ -87,6 +87,7 @@ class Change:
     noisy: bool
     test: str = SAMPLE_TEST  # PROCESS_TEST or SAMPLE_TEST
     processes: tuple[int, int] = (1, 1)
+    rechecked: bool = False  # measured again in fresh pairs (report/recheck.py)
 
     @property
     def change(self) -> float:
@@ -95,6 +96,10 @@ class Change:
     @property
     def matters(self) -> bool:
         return self.status in (REGRESSION, IMPROVED)
+
+    @property
+    def shown_status(self) -> str:
+        return f"{self.status}, rechecked" if self.rechecked else self.status
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,7 @@ class Comparison:
     only_head: tuple[str, ...] = ()
     untested: tuple[str, ...] = field(default=())
     packages: tuple[str, ...] = ()  # "name: base -> head" for differing installed packages
+    recheck: str = ""  # how the likeliest changes were measured again (report/recheck.py)
 
     @property
     def regressions(self) -> tuple[Change, ...]:
@@ -372,7 +378,7 @@ def _table(changes: list[Change], geomean: float | None) -> list[str]:
             "processes": f"{min(c.processes)} pairs"
             if c.test == PAIRED_TEST
             else f"{c.processes[0]}/{c.processes[1]}",
-            "status": c.status,
+            "status": c.shown_status,
         }
         for c in changes
     ]
