@@ -212,7 +212,6 @@ class Harness:
             warmup_calls=warm.calls if warm else 0,
             warmup_s=warm.seconds if warm else None,
             tracing_count=sum(after.values()) if traced else None,
-            retraces=0,
             metrics={**record.metrics, **metrics},
         )
         return self._finish(call, record, warm, output, derive)

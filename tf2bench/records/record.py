@@ -38,6 +38,8 @@ Schema history:
        per fresh process that measured the benchmark; `stats.data` is their samples
        concatenated in process order. A v1 record (or a v2 one without `processes`) reads as
        one process whose data is `stats.data`.
+    3: no `retraces` (it was always 0: a retrace inside the timed rounds fails the benchmark,
+       so no saved record had another value); a v1 or v2 block's `retraces` is ignored.
 """
 
 from __future__ import annotations
@@ -60,8 +62,8 @@ __all__ = [
     "short_repr",
 ]
 
-SCHEMA_VERSION = 2
-SUPPORTED_VERSIONS = (1, 2)
+SCHEMA_VERSION = 3
+SUPPORTED_VERSIONS = (1, 2, 3)
 BLOCK_KEY = "tf2bench"
 
 # Family-specific numbers live in BenchRecord.metrics under these names (units in the name).
@@ -106,7 +108,6 @@ class BenchRecord:
     warmup_calls: int = 0
     warmup_s: float | None = None
     tracing_count: int | None = None
-    retraces: int = 0
     preset: str | None = None
     throughput_per_s: float | None = None
     metrics: dict[str, float] = field(default_factory=dict)
@@ -161,7 +162,6 @@ _NUMERIC_FIELDS = (
     "warmup_calls",
     "warmup_s",
     "tracing_count",
-    "retraces",
     "throughput_per_s",
 )
 

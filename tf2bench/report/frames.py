@@ -5,7 +5,7 @@ Column names (the report reads these, not the JSON):
     name, fullname, test, label, group          pytest-benchmark's names; `test` is the function,
                                                 `label` the parameter id ("cpu-mlp_train-eager-32")
     family, workload, mode, style, device, batch_size, items_per_round, item_unit, first_call_s,
-    tracing_count, retraces, throughput_per_s, preset          the tf2bench record fields
+    tracing_count, throughput_per_s, preset                    the tf2bench record fields
     median_s, q1_s, q3_s, iqr_s, rounds, iqr_ratio     timing per round (seconds)
     processes, ci_low_s, ci_high_s, one_process    the 95% interval of the median over the
                            processes (records.stats.median_ci); one_process: it covers one only
@@ -48,7 +48,6 @@ RECORD_FIELDS = IDENTITY_FIELDS + (
     "item_unit",
     "first_call_s",
     "tracing_count",
-    "retraces",
     "throughput_per_s",
     "preset",
 )
@@ -57,7 +56,6 @@ NUMERIC_FIELDS = (
     "items_per_round",
     "first_call_s",
     "tracing_count",
-    "retraces",
     "throughput_per_s",
 )
 PARAM_PREFIX = "param_"
