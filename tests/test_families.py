@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
+import dataclasses
 
+import pytest
+from report_records import RunBuilder, add_training
+
+from tf2bench.records import families
 from tf2bench.records.families import FAMILIES, group_of
-from tf2bench.records.schema import BenchRecord
+from tf2bench.records.schema import BenchRecord, parse_results
+from tf2bench.report.sections import build_document
 
 SPEC = {"source": "memory", "map": "rot90", "iteration": "next"}
 # A record as each benchmark builds it, and the group its module used to set by hand.
@@ -61,9 +66,22 @@ def test_the_group_comes_from_the_family_declaration(record, group):
     assert group_of(record) == group
 
 
-def test_every_family_declares_its_group():
+def test_every_family_declares_its_group_and_report_module():
     assert {record.family for record, _ in GROUPS} == {declared.name for declared in FAMILIES}
-    assert all(declared.group for declared in FAMILIES)
+    assert all(declared.group and declared.report for declared in FAMILIES)
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["declared", "without_report"])
+def test_a_family_section_is_found_only_through_its_declaration(monkeypatch, declared):
+    if not declared:
+        registry = [dataclasses.replace(f, report=None) if f.name == "training" else f
+                    for f in FAMILIES]  # fmt: skip
+        monkeypatch.setattr(families, "FAMILIES", tuple(registry))
+    run = RunBuilder(seed=3)
+    add_training(run)
+    titles = [s.title for s in build_document([parse_results(run.document(), where="t")]).sections]
+    assert ("Training loops" in titles) is declared
+    assert ("Other results" in titles) is not declared
 
 
 def test_a_family_without_a_declared_group_groups_by_workload():

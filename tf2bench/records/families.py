@@ -27,7 +27,7 @@ class Family:
         metrics: the `metrics` names its records may carry, besides the common ones.
         item_unit: what one item of its throughput is, when it has a single unit.
         report: the module holding its report sections (`SECTIONS`, builders as in
-            `tf2bench.report.sections`), for a family the report does not wire itself.
+            `tf2bench.report.sections`); the report finds every family's sections here.
         group: the record's pytest-benchmark group after the family name: the benchmarks
             compared side by side share it. None: the workload.
     """
@@ -83,6 +83,7 @@ FAMILIES: tuple[Family, ...] = (
         "How much faster is a step under tf.function (AutoGraph) or XLA than eager, "
         "and what do tracing and retracing cost?",
         params=("phase", "variant", "shapes", "precision"),
+        report="tf2bench.report.sections.execution",
         group=_execution_group,
     ),
     Family(
@@ -105,6 +106,7 @@ FAMILIES: tuple[Family, ...] = (
         ),
         metrics=("ratio_to_limit", "first_batch_s", "input_bound_fraction", "batches_per_s"),
         item_unit="elements",
+        report="tf2bench.report.sections.pipelines",
         group=_pipeline_group,
     ),
     Family(
@@ -114,6 +116,7 @@ FAMILIES: tuple[Family, ...] = (
         "subclassed?",
         params=("op",),
         metrics=("per_sample_s",),
+        report="tf2bench.report.sections.styles",
         group=_styles_group,
     ),
     Family(
@@ -122,6 +125,7 @@ FAMILIES: tuple[Family, ...] = (
         "fit or a custom training loop?",
         params=("loop", "steps_per_execution", "epoch"),
         item_unit="steps",
+        report="tf2bench.report.sections.training",
         group=lambda record: f"{record.workload} {record.params.get('epoch')} epoch",
     ),
     Family(
@@ -131,6 +135,7 @@ FAMILIES: tuple[Family, ...] = (
         "fast as the live one?",
         params=("op",),
         metrics=("size_on_disk_bytes",),
+        report="tf2bench.report.sections.saving",
         group=_saving_group,
     ),
     Family(
@@ -139,6 +144,7 @@ FAMILIES: tuple[Family, ...] = (
         "How does a step scale over replicas with MirroredStrategy and multi-worker training?",
         params=("strategy", "steps_per_round"),
         metrics=("replicas", "scaling_efficiency"),
+        report="tf2bench.report.sections.distribute",
         group=lambda record: f"{record.workload} global_batch={record.batch_size}",
     ),
 )
