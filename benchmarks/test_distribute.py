@@ -73,8 +73,7 @@ def _check(spec: DistributeSpec):
     return lambda output: assert_same_outputs(float(output), expected, what=what, **TOLERANCE)
 
 
-def _record(harness, benchmark, spec: DistributeSpec):
-    benchmark.group = f"distribute {spec.network} global_batch={spec.global_batch}"
+def _record(harness, spec: DistributeSpec):
     return harness.record(
         spec.network,
         mode="autograph",
@@ -86,34 +85,34 @@ def _record(harness, benchmark, spec: DistributeSpec):
     )
 
 
-def _measure_in_process(harness, benchmark, spec: DistributeSpec) -> None:
+def _measure_in_process(harness, spec: DistributeSpec) -> None:
     check = _check(spec)
     with harness.device.scope():
         step = build_distributed_step(spec)
     assert step.replicas == spec.replicas, (
         f"{step.replicas} replicas in sync, expected {spec.replicas}"
     )
-    record = _record(harness, benchmark, spec)
+    record = _record(harness, spec)
     harness.measure(step, record, traced=step.traced(), check=check)
 
 
 @pytest.mark.parametrize("replicas", REPLICAS)
 @pytest.mark.parametrize("network", NETWORKS)
-def test_mirrored(harness, benchmark, network, replicas):
+def test_mirrored(harness, network, replicas):
     """MirroredStrategy over 1, 2, 4 replicas at the same global batch: the scaling curve."""
     _require(harness.device, replicas)
-    _measure_in_process(harness, benchmark, _spec(harness.device, network, "mirrored", replicas))
+    _measure_in_process(harness, _spec(harness.device, network, "mirrored", replicas))
 
 
 @pytest.mark.parametrize("strategy", ("none", "one_device"))
 @pytest.mark.parametrize("network", NETWORKS)
-def test_single_device(harness, benchmark, network, strategy):
+def test_single_device(harness, network, strategy):
     """No strategy vs OneDeviceStrategy: what the strategy machinery costs on one device."""
-    _measure_in_process(harness, benchmark, _spec(harness.device, network, strategy))
+    _measure_in_process(harness, _spec(harness.device, network, strategy))
 
 
 @pytest.mark.parametrize("network", NETWORKS)
-def test_multi_worker(harness, benchmark, pytestconfig, network):
+def test_multi_worker(harness, pytestconfig, network):
     """MultiWorkerMirroredStrategy over two local worker processes, one replica each.
 
     A round tells both workers (one line on stdin) to run STEPS_PER_ROUND synchronised steps and
@@ -123,7 +122,7 @@ def test_multi_worker(harness, benchmark, pytestconfig, network):
     _require(device, WORKERS if device.kind == "gpu" else 1)
     spec = _spec(device, network, "multi_worker", WORKERS)
     check = _check(spec)
-    record = _record(harness, benchmark, spec)
+    record = _record(harness, spec)
     threads = pytestconfig.stash[SETTINGS].threads
     command = worker_command(network, GLOBAL_BATCH, STEPS_PER_ROUND, threads=threads)
     try:

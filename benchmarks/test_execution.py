@@ -42,11 +42,10 @@ def _eager_check(spec: StepSpec):
     )
 
 
-def _measure_steady(harness, benchmark, spec: StepSpec) -> None:
+def _measure_steady(harness, spec: StepSpec) -> None:
     with harness.device.scope():
         step = build_step(spec)
         check = _eager_check(spec)
-    benchmark.group = f"execution {spec.workload} batch={spec.batch_size}"
     record = harness.record(
         spec.workload,
         mode=spec.mode,
@@ -61,19 +60,19 @@ def _measure_steady(harness, benchmark, spec: StepSpec) -> None:
 @pytest.mark.parametrize("batch_size", BATCH_SIZES)
 @pytest.mark.parametrize("mode", STEP_MODES)
 @pytest.mark.parametrize("workload", BATCHED_WORKLOADS)
-def test_step(harness, benchmark, workload, mode, batch_size):
-    _measure_steady(harness, benchmark, StepSpec(workload, mode, batch_size))
+def test_step(harness, workload, mode, batch_size):
+    _measure_steady(harness, StepSpec(workload, mode, batch_size))
 
 
 @pytest.mark.parametrize("mode", STEP_MODES)
 @pytest.mark.parametrize("workload", OP_WORKLOADS)
-def test_op_granularity(harness, benchmark, workload, mode):
-    _measure_steady(harness, benchmark, StepSpec(workload, mode, batch_size=None))
+def test_op_granularity(harness, workload, mode):
+    _measure_steady(harness, StepSpec(workload, mode, batch_size=None))
 
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("workload", MIXED_WORKLOADS)
-def test_mixed_precision(harness, benchmark, workload, mode):
+def test_mixed_precision(harness, workload, mode):
     """The train step under the mixed_float16 policy (float16 math, float32 variables).
 
     Measured on a GPU only; elsewhere the smoke run still checks it once against float32.
@@ -84,7 +83,6 @@ def test_mixed_precision(harness, benchmark, workload, mode):
     with harness.device.scope():
         step = build_mixed_train_step(spec)
         expected = build_step(dataclasses.replace(spec, mode="eager"))()
-    benchmark.group = f"execution {workload} batch={spec.batch_size}"
     record = harness.record(
         workload,
         mode=mode,
@@ -104,10 +102,9 @@ def test_mixed_precision(harness, benchmark, workload, mode):
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("workload", COLD_WORKLOADS)
-def test_cold_start(harness, benchmark, workload, mode):
+def test_cold_start(harness, workload, mode):
     """First call of a freshly built step: tracing + compilation + one run, every round."""
     spec = StepSpec(workload, mode, batch_size=32)
-    benchmark.group = f"execution cold start {workload}"
     record = harness.record(
         workload,
         mode=mode,
@@ -133,11 +130,10 @@ class _ShapeSweep:
 
 
 @pytest.mark.parametrize("variant", RETRACE_VARIANTS)
-def test_retracing(harness, benchmark, variant):
+def test_retracing(harness, variant):
     """Changing input shapes: how many traces each tf.function configuration pays, and the time."""
     with harness.device.scope():
         xs, w = retrace_inputs()
-    benchmark.group = "execution retracing"
     record = harness.record(
         "retracing",
         mode="autograph",

@@ -225,13 +225,12 @@ def _ratio(limits: SessionLimits, batch_size: int) -> RatioToLimit:
 
 
 @pytest.mark.parametrize("batch_size", LIMIT_BATCHES)
-def test_limit(harness, benchmark, pipeline_data, limits, copy_bound, batch_size):
+def test_limit(harness, pipeline_data, limits, copy_bound, batch_size):
     """The limit: the same bytes sliced batch by batch from NumPy; every ratio divides by it."""
     _host_only(harness)
     puller = _limit_puller(pipeline_data, batch_size, harness.clock)
     first, first_s = puller.open()
     check_batch(first, batch_size, what="numpy limit")
-    benchmark.group = "input_pipeline limit"
     record = harness.record(
         "limit",
         batch_size=batch_size,
@@ -245,7 +244,7 @@ def test_limit(harness, benchmark, pipeline_data, limits, copy_bound, batch_size
 
 
 @pytest.mark.parametrize("pipeline", list(PIPELINES))
-def test_pipeline(harness, benchmark, request, pipeline_data, limits, copy_bound, pipeline):
+def test_pipeline(harness, request, pipeline_data, limits, copy_bound, pipeline):
     """The pipeline alone: a persistent iterator in the steady state; first batch timed apart."""
     _host_only(harness)
     spec = PIPELINES[pipeline]
@@ -258,7 +257,6 @@ def test_pipeline(harness, benchmark, request, pipeline_data, limits, copy_bound
         # NOTE: the first epoch runs the map and fills the cache; the steady state reads it.
         for _ in range(math.ceil(data.count / spec.batch_size)):
             puller.next()
-    benchmark.group = f"input_pipeline {ELEMENTS_PER_ROUND} elements"
     record = harness.record(
         "pipeline",
         batch_size=spec.batch_size,
@@ -273,7 +271,7 @@ def test_pipeline(harness, benchmark, request, pipeline_data, limits, copy_bound
 
 @pytest.mark.parametrize("batch_size", ITERATION_BATCHES)
 @pytest.mark.parametrize("iteration", ITERATIONS)
-def test_iteration(harness, benchmark, pipeline_data, limits, iteration, batch_size):
+def test_iteration(harness, pipeline_data, limits, iteration, batch_size):
     """Python vs C++ iteration over the same dataset: the per-batch Python cost.
 
     The seed's source and batch without map or shuffle: the map's ~0.1 ms per element would
@@ -284,7 +282,6 @@ def test_iteration(harness, benchmark, pipeline_data, limits, iteration, batch_s
     batches = batches_per_round(batch_size)
     dataset = build_dataset(spec, pipeline_data)
     call, traced = iteration_round(iteration, dataset, batches)
-    benchmark.group = f"input_pipeline iteration b{batch_size}"
     record = harness.record(
         "iteration",
         batch_size=batch_size,
@@ -306,7 +303,7 @@ def test_iteration(harness, benchmark, pipeline_data, limits, iteration, batch_s
 
 
 @pytest.mark.parametrize("feed", list(CONSUMERS))
-def test_consumer(harness, benchmark, request, pipeline_data, limits, feed):
+def test_consumer(harness, request, pipeline_data, limits, feed):
     """A compiled CNN train step per batch fed by a pipeline: overlap, input-bound fraction."""
     spec = CONSUMERS[feed]
     if spec is None:
@@ -326,7 +323,6 @@ def test_consumer(harness, benchmark, request, pipeline_data, limits, feed):
     first, first_s = puller.open()
     check_batch(first, CONSUMER_BATCH, what=f"consumer feed {feed}")
     loop = ConsumerLoop(puller.next, step, CONSUMER_STEPS, harness.clock)
-    benchmark.group = f"input_pipeline consumer {CONSUMER_NETWORK} train b{CONSUMER_BATCH}"
     record = harness.record(
         "consumer",
         batch_size=CONSUMER_BATCH,

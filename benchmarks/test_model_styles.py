@@ -83,11 +83,10 @@ def build_op(network: str, style: str, op: str, mode: str | None, batch_size: in
     return StyleOp(partial(model.train_on_batch, x, y), train_expected)
 
 
-def _measure_op(harness, benchmark, network, style, op, mode, batch_size) -> None:
+def _measure_op(harness, network, style, op, mode, batch_size) -> None:
     with harness.device.scope():
         built = build_op(network, style, op, mode, batch_size)
         expected = built.expected()
-    benchmark.group = f"model_styles {op} {network} batch={batch_size}"
     record = harness.record(
         network,
         style=style,
@@ -109,9 +108,8 @@ def _measure_op(harness, benchmark, network, style, op, mode, batch_size) -> Non
 
 @pytest.mark.parametrize("style", STYLES)
 @pytest.mark.parametrize("network", NETWORK_CHOICES)
-def test_build(harness, benchmark, network, style):
+def test_build(harness, network, style):
     """Construction until the weights exist (a subclassed model is built for its input shape)."""
-    benchmark.group = f"model_styles build {network}"
     record = harness.record(network, style=style, item_unit="builds", params={"op": "build"})
     harness.measure_cold(
         lambda: partial(build_model, network, style, SEED), record, rounds=COLD_ROUNDS
@@ -121,10 +119,9 @@ def test_build(harness, benchmark, network, style):
 @pytest.mark.parametrize("mode", FIRST_CALL_MODES)
 @pytest.mark.parametrize("style", STYLES)
 @pytest.mark.parametrize("network", NETWORK_CHOICES)
-def test_first_call(harness, benchmark, network, style, mode):
+def test_first_call(harness, network, style, mode):
     """The first `model(x)` of a freshly built model (eager) or its first tf.function call."""
     x = example_batch(network, FIRST_CALL_BATCH, SEED)[0]
-    benchmark.group = f"model_styles first_call {network}"
     record = harness.record(
         network,
         style=style,
@@ -149,32 +146,32 @@ def test_first_call(harness, benchmark, network, style, mode):
 @pytest.mark.parametrize("mode", CALL_MODES)
 @pytest.mark.parametrize("style", STYLES)
 @pytest.mark.parametrize("network", NETWORK_CHOICES)
-def test_call(harness, benchmark, network, style, mode, batch_size):
+def test_call(harness, network, style, mode, batch_size):
     """Steady-state `model(x)`, eager or inside a tf.function."""
-    _measure_op(harness, benchmark, network, style, "call", mode, batch_size)
+    _measure_op(harness, network, style, "call", mode, batch_size)
 
 
 @pytest.mark.parametrize("batch_size", INFER_BATCHES)
 @pytest.mark.parametrize("op", INFER_OPS)
 @pytest.mark.parametrize("style", KERAS_STYLES)
 @pytest.mark.parametrize("network", NETWORK_CHOICES)
-def test_keras_inference(harness, benchmark, network, style, op, batch_size):
+def test_keras_inference(harness, network, style, op, batch_size):
     """`predict_on_batch(x)` and `predict(x)` on one batch (Keras styles only)."""
-    _measure_op(harness, benchmark, network, style, op, None, batch_size)
+    _measure_op(harness, network, style, op, None, batch_size)
 
 
 @pytest.mark.parametrize("batch_size", TRAIN_BATCHES)
 @pytest.mark.parametrize("style", KERAS_STYLES)
 @pytest.mark.parametrize("network", NETWORK_CHOICES)
-def test_train_on_batch(harness, benchmark, network, style, batch_size):
+def test_train_on_batch(harness, network, style, batch_size):
     """`train_on_batch(x, y)` after `compile` (Keras styles only)."""
-    _measure_op(harness, benchmark, network, style, "train_on_batch", None, batch_size)
+    _measure_op(harness, network, style, "train_on_batch", None, batch_size)
 
 
 @pytest.mark.parametrize("batch_size", TRAIN_BATCHES)
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("style", STYLES)
 @pytest.mark.parametrize("network", NETWORK_CHOICES)
-def test_custom_train(harness, benchmark, network, style, mode, batch_size):
+def test_custom_train(harness, network, style, mode, batch_size):
     """A `tf.GradientTape` train step with SGD, eager, under tf.function and under XLA."""
-    _measure_op(harness, benchmark, network, style, "custom_train", mode, batch_size)
+    _measure_op(harness, network, style, "custom_train", mode, batch_size)

@@ -79,9 +79,8 @@ def _size_of_last(paths: list):
 
 @pytest.mark.parametrize("style", SAVEDMODEL_STYLES)
 @pytest.mark.parametrize("network", NETWORK_CHOICES)
-def test_savedmodel_save(harness, benchmark, fresh_path, network, style):
+def test_savedmodel_save(harness, fresh_path, network, style):
     """`tf.saved_model.save` of a fresh model (tracing the serving signature included)."""
-    benchmark.group = f"saving savedmodel_save {network}"
     paths = []
 
     def fresh_save():
@@ -94,23 +93,21 @@ def test_savedmodel_save(harness, benchmark, fresh_path, network, style):
 
 @pytest.mark.parametrize("style", SAVEDMODEL_STYLES)
 @pytest.mark.parametrize("network", NETWORK_CHOICES)
-def test_savedmodel_load(harness, benchmark, fresh_path, network, style):
+def test_savedmodel_load(harness, fresh_path, network, style):
     """`tf.saved_model.load`; the reloaded signature is checked against the live model first."""
     with harness.device.scope():
         model = build_model(network, style, SEED)
         path = fresh_path()
         save_savedmodel(model, network, path)
         _check_reloaded(load_savedmodel(path), model, network, f"{network} {style} SavedModel")
-    benchmark.group = f"saving savedmodel_load {network}"
     record = _record(harness, network, style, "savedmodel_load", size_on_disk(path), None, "loads")
     harness.measure_cold(lambda: partial(load_savedmodel, path), record, rounds=ROUNDS)
 
 
 @pytest.mark.parametrize("style", KERAS_FILE_STYLES)
 @pytest.mark.parametrize("network", NETWORK_CHOICES)
-def test_keras_save(harness, benchmark, fresh_path, network, style):
+def test_keras_save(harness, fresh_path, network, style):
     """`model.save('....keras')` of a fresh model."""
-    benchmark.group = f"saving keras_save {network}"
     paths = []
 
     def fresh_save():
@@ -123,14 +120,13 @@ def test_keras_save(harness, benchmark, fresh_path, network, style):
 
 @pytest.mark.parametrize("style", KERAS_FILE_STYLES)
 @pytest.mark.parametrize("network", NETWORK_CHOICES)
-def test_keras_load(harness, benchmark, fresh_path, network, style):
+def test_keras_load(harness, fresh_path, network, style):
     """`keras.saving.load_model` of a `.keras` file, checked against the live model first."""
     with harness.device.scope():
         model = build_model(network, style, SEED)
         path = fresh_path(".keras")
         save_keras(model, path)
         _check_reloaded(load_keras(path), model, network, f"{network} {style} .keras")
-    benchmark.group = f"saving keras_load {network}"
     record = _record(harness, network, style, "keras_load", size_on_disk(path), None, "loads")
     harness.measure_cold(lambda: partial(load_keras, path), record, rounds=ROUNDS)
 
@@ -139,7 +135,7 @@ def test_keras_load(harness, benchmark, fresh_path, network, style):
 @pytest.mark.parametrize("served", SERVED)
 @pytest.mark.parametrize("style", SAVEDMODEL_STYLES)
 @pytest.mark.parametrize("network", NETWORK_CHOICES)
-def test_serve(harness, benchmark, fresh_path, network, style, served, batch_size):
+def test_serve(harness, fresh_path, network, style, served, batch_size):
     """One batch through the reloaded `serving_default` signature, or through the same
     tf.function on the live model; the output must match the live model's."""
     with harness.device.scope():
@@ -153,7 +149,6 @@ def test_serve(harness, benchmark, fresh_path, network, style, served, batch_siz
             serve, traced = load_savedmodel(path), {}
         else:
             serve, traced = live, live.traced()
-    benchmark.group = f"saving serve {network} batch={batch_size}"
     record = _record(harness, network, style, f"serve_{served}", None, batch_size, "examples")
 
     def check(output):

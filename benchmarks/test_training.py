@@ -80,10 +80,9 @@ def _measure_epoch(harness, make_run: Callable[[], EpochRun], record, epoch: str
 @pytest.mark.parametrize("epoch", EPOCHS)
 @pytest.mark.parametrize("steps_per_execution", FIT_STEPS_PER_EXECUTION)
 @pytest.mark.parametrize("network", NETWORK_CHOICES)
-def test_fit(harness, benchmark, network, steps_per_execution, epoch):
+def test_fit(harness, network, steps_per_execution, epoch):
     """One epoch of `model.fit` (Keras traces and runs its own train function)."""
     dataset = train_dataset(network, BATCH_SIZE, STEPS_PER_EPOCH, SEED)
-    benchmark.group = f"training {network} {epoch} epoch"
 
     def make_run():
         model = compile_keras(build_model(network, STYLE, SEED), network, steps_per_execution)
@@ -98,10 +97,9 @@ def test_fit(harness, benchmark, network, steps_per_execution, epoch):
     ("mode", "steps_per_execution"), CUSTOM_LOOPS, ids=[f"{m}-{s}" for m, s in CUSTOM_LOOPS]
 )
 @pytest.mark.parametrize("network", NETWORK_CHOICES)
-def test_custom_loop(harness, benchmark, network, mode, steps_per_execution, epoch):
+def test_custom_loop(harness, network, mode, steps_per_execution, epoch):
     """One epoch of a `tf.GradientTape` loop over the same dataset."""
     dataset = train_dataset(network, BATCH_SIZE, STEPS_PER_EPOCH, SEED)
-    benchmark.group = f"training {network} {epoch} epoch"
 
     def make_run():
         loop = CustomLoop(build_model(network, STYLE, SEED), network, mode, steps_per_execution)

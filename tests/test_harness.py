@@ -26,8 +26,11 @@ class FakeBenchmark:
         stats = SimpleNamespace(median=median, data=times)
         self.stats = SimpleNamespace(stats=stats) if enabled else None
         self.before_rounds = None
+        self.group = None
+        self.group_at_first_round = None
 
     def __call__(self, fn):
+        self.group_at_first_round = self.group  # pytest-benchmark copies it when rounds start
         for _ in range(self.rounds if self.enabled else 1):
             fn()
 
@@ -78,7 +81,7 @@ def test_measure_records_first_call_warmup_and_throughput(fake_clock):
     assert block["first_call_s"] == pytest.approx(fake_clock.step)
     assert block["warmup_calls"] == 2
     assert block["throughput_per_s"] == pytest.approx(32 / 0.004)
-    assert block["tracing_count"] == 1 and block["retraces"] == 0
+    assert block["tracing_count"] == 1 and "retraces" not in block  # schema 3 dropped it
     assert block["device"] == "cpu" and block["preset"] == "quick"
     assert step.calls == 1 + 2 + bench.rounds
 
@@ -169,6 +172,20 @@ def test_with_extra_keeps_the_fixture_hooks_and_adds_the_family_ones(fake_clock)
         "input_bound_fraction": 1.0,
     }
     assert len(base.probes) == 1, "the fixture's harness is left as it was"
+
+
+@pytest.mark.parametrize("cold", [False, True], ids=["steady", "cold"])
+def test_the_group_is_named_from_the_family_declaration_before_the_rounds(fake_clock, cold):
+    bench = FakeBenchmark(enabled=False)  # measure_cold's smoke run calls the fixture too
+    harness = make_harness(bench, fake_clock)
+    phase = "cold" if cold else "steady"
+    record = harness.record("mlp_train", mode="xla", batch_size=32, params={"phase": phase})
+    if cold:
+        harness.measure_cold(CountingStep, record, rounds=3)
+    else:
+        harness.measure(CountingStep(), record)
+    expected = "execution cold start mlp_train" if cold else "execution mlp_train batch=32"
+    assert bench.group_at_first_round == expected
 
 
 def test_a_benchmark_without_a_family_is_refused(fake_clock):

@@ -23,6 +23,7 @@ ECHO = families.Family(
     metrics=("echoed_items",),
     item_unit="items",
     report="echo_report",
+    group=lambda record: f"{record.workload} copies",
 )
 # The workload module (tf2bench/workloads/echo.py).
 WORKLOAD = """
@@ -39,8 +40,7 @@ pytestmark = pytest.mark.tf2bench_family("echo")
 
 
 @pytest.mark.parametrize("length", [10, 1000])
-def test_echo(harness, benchmark, length):
-    benchmark.group = "echo"
+def test_echo(harness, length):
     record = harness.record("list", items_per_round=length, item_unit="items",
                             params={"length": length})
     harness.measure(make_echo(length), record,
@@ -80,6 +80,7 @@ def test_a_tiny_family_runs_records_and_reports(pytester, monkeypatch):
     document = json.loads((pytester.path / "out.json").read_text())
     records = [bench["extra_info"]["tf2bench"] for bench in document["benchmarks"]]
     assert {record["family"] for record in records} == {"echo"}
+    assert {bench["group"] for bench in document["benchmarks"]} == {"echo list copies"}
     assert sorted(record["metrics"]["echoed_items"] for record in records) == [10.0, 1000.0]
     report = build_document([load_results(pytester.path / "out.json")])
     assert isinstance(report, Document)

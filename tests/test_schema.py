@@ -127,6 +127,15 @@ def test_v2_record_reads_per_process_samples():
     assert bench.samples == tuple(np.concatenate(bench.process_samples))
 
 
+@pytest.mark.parametrize("version", [1, 2])
+def test_a_v1_or_v2_block_with_retraces_still_reads(tmp_path, version):
+    entry = benchmark_entry(tracing_count=1)
+    assert "retraces" not in entry["extra_info"][BLOCK_KEY] and SCHEMA_VERSION == 3
+    entry["extra_info"][BLOCK_KEY].update(schema_version=version, retraces=0)
+    (bench,) = load_results(write(tmp_path, {"benchmarks": [entry]})).benchmarks
+    assert bench.record == BenchRecord("execution", "mlp_train", mode="eager", tracing_count=1)
+
+
 def test_v1_record_reads_as_one_process(tmp_path):
     entry = benchmark_entry()
     entry["extra_info"][BLOCK_KEY]["schema_version"] = 1

@@ -8,7 +8,8 @@ Paired with another process (`tf2bench ab`, harness/turns.py), the timed rounds 
 each, and the CPU is handed to the partner between rounds, outside the timed region.
 
 `measure` returns an immutable `Measurement`; the `harness` fixture writes the last one into
-extra_info['tf2bench'] once, when the benchmark ends (`Harness.finish`). After-hooks
+extra_info['tf2bench'] once, when the benchmark ends (`Harness.finish`). The benchmark's group
+comes from its record's family declaration (`records.families.group_of`). After-hooks
 (profiling) run outside the timed rounds and never fail the measurement.
 """
 
@@ -38,6 +39,7 @@ from tf2bench.harness.timing import (
     warm_up,
 )
 from tf2bench.harness.turns import Turns, rounds_for
+from tf2bench.records.families import group_of
 from tf2bench.records.schema import BLOCK_KEY, BenchRecord
 
 __all__ = ["AfterHook", "Derive", "Harness", "Measurement", "Probe", "per_item"]
@@ -195,6 +197,7 @@ class Harness:
         """
         traced = dict(traced or {})
         timed_call = synced(call, (), self.clock.sync)
+        self._name_group(record)
         with self.device.scope(), self._failing_loudly():
             output, first_s = first_call(timed_call, self.clock)
             if check is not None:
@@ -212,7 +215,6 @@ class Harness:
             warmup_calls=warm.calls if warm else 0,
             warmup_s=warm.seconds if warm else None,
             tracing_count=sum(after.values()) if traced else None,
-            retraces=0,
             metrics={**record.metrics, **metrics},
         )
         return self._finish(call, record, warm, output, derive)
@@ -231,6 +233,7 @@ class Harness:
         Every round builds anew, so each timed call pays tracing and compilation again.
         """
         built: list[Any] = []
+        self._name_group(record)
 
         def setup() -> tuple[tuple, dict]:
             if self.turns is not None:
@@ -276,6 +279,10 @@ class Harness:
         """Writes the last Measurement into extra_info['tf2bench']; the fixture calls this once."""
         if self.result is not None:
             self.benchmark.extra_info[BLOCK_KEY] = self.result.record.to_extra_info()
+
+    def _name_group(self, record: BenchRecord) -> None:
+        # NOTE: pytest-benchmark copies the group when the rounds start, so it is set before.
+        self.benchmark.group = group_of(record)
 
     def _start_probes(self) -> None:
         for probe in self.probes:

@@ -3,9 +3,10 @@
 Column names (the report reads these, not the JSON):
     source, source_order   the file's label (see `source_labels`), its place on the command line
     name, fullname, test, label, group          pytest-benchmark's names; `test` is the function,
-                                                `label` the parameter id ("cpu-mlp_train-eager-32")
+                                                `label` the parameter id ("cpu-mlp_train-eager-32"),
+                                                `group` its family's (group_of) if the file has none
     family, workload, mode, style, device, batch_size, items_per_round, item_unit, first_call_s,
-    tracing_count, retraces, throughput_per_s, preset          the tf2bench record fields
+    tracing_count, throughput_per_s, preset                    the tf2bench record fields
     median_s, q1_s, q3_s, iqr_s, rounds, iqr_ratio     timing per round (seconds)
     processes, ci_low_s, ci_high_s, one_process    the 95% interval of the median over the
                            processes (records.stats.median_ci); one_process: it covers one only
@@ -28,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tf2bench.records.families import group_of
 from tf2bench.records.schema import BenchmarkResult, RunResults
 from tf2bench.records.stats import iqr_ratio, median_ci, processes_disagree, summarize
 
@@ -48,7 +50,6 @@ RECORD_FIELDS = IDENTITY_FIELDS + (
     "item_unit",
     "first_call_s",
     "tracing_count",
-    "retraces",
     "throughput_per_s",
     "preset",
 )
@@ -57,7 +58,6 @@ NUMERIC_FIELDS = (
     "items_per_round",
     "first_call_s",
     "tracing_count",
-    "retraces",
     "throughput_per_s",
 )
 PARAM_PREFIX = "param_"
@@ -145,7 +145,7 @@ def _row(bench: BenchmarkResult, source: str, order: int) -> dict[str, Any]:
         "fullname": bench.fullname,
         "test": bench.fullname.split("[", 1)[0],
         "label": _label(bench),
-        "group": bench.group or f"{record.family} {record.workload}",
+        "group": bench.group or group_of(record),
     }
     row.update({field: getattr(record, field) for field in RECORD_FIELDS})
     row.update(_timing(bench))

@@ -2,10 +2,10 @@
 
 Each section builder takes the tidy frame (and whether several files are compared) and returns
 (Section, headline bullets), or None when the records that answer its question are absent, so
-a report shows only what was measured. One module per family (execution, pipelines, styles,
-training, saving, distribute); a family declared with `report=MODULE` gets that module's
-SECTIONS; families without a section still appear (in "Other results" and "All results"), so
-a new family never breaks the report. Three or more runs of one environment add a History.
+a report shows only what was measured. One module per family, found through its declaration
+(`Family(report=MODULE)` in records/families.py, whose SECTIONS it lists); families without a
+report module still appear (in "Other results" and "All results"), so a new family never
+breaks the report. Three or more runs of one environment add a History.
 """
 
 from __future__ import annotations
@@ -20,9 +20,6 @@ from tf2bench.records.schema import RunResults
 from tf2bench.report.frames import results_frame, source_labels
 from tf2bench.report.history import history_section
 from tf2bench.report.render import Document
-from tf2bench.report.sections.distribute import distribute_section
-from tf2bench.report.sections.execution import cold_section, execution_section, retracing_section
-from tf2bench.report.sections.pipelines import pipeline_section
 from tf2bench.report.sections.runs import (
     appendix_section,
     device_section,
@@ -32,24 +29,10 @@ from tf2bench.report.sections.runs import (
     other_section,
     sources_section,
 )
-from tf2bench.report.sections.saving import saving_section
-from tf2bench.report.sections.styles import styles_section
-from tf2bench.report.sections.training import training_section
 from tf2bench.report.sections.versions import versions_section
 
 __all__ = ["build_document"]
 
-# In report order; the answer-at-a-glance bullets follow the same order.
-SECTION_BUILDERS = (
-    execution_section,
-    cold_section,
-    retracing_section,
-    pipeline_section,
-    styles_section,
-    training_section,
-    saving_section,
-    distribute_section,
-)
 # Across families, after every family's own sections.
 RUN_BUILDERS = (
     device_section,
@@ -60,8 +43,11 @@ RUN_BUILDERS = (
 )
 
 
-def _declared_sections() -> list:
-    """The sections of families whose declaration names a report module (records/families.py)."""
+def _family_sections() -> list:
+    """Each family's sections, in declaration order: the module its `Family(report=...)` names.
+
+    The answer-at-a-glance bullets follow the same order.
+    """
     return [
         builder
         for declared in registry.FAMILIES
@@ -92,7 +78,7 @@ def build_document(
         if versions is not None:
             sections.append(versions[0])
             summary += versions[1]
-        for builder in (*SECTION_BUILDERS, *_declared_sections(), *RUN_BUILDERS):
+        for builder in (*_family_sections(), *RUN_BUILDERS):
             progress(builder.__name__.removesuffix("_section").replace("_", " "))
             result = builder(frame, multi)
             if result is not None:

@@ -25,7 +25,13 @@ from tf2bench.report.sections.common import (
     lead_columns,
 )
 
-__all__ = ["BASELINE_STRATEGY", "baseline_throughput", "distribute_section", "scaling_figure"]
+__all__ = [
+    "BASELINE_STRATEGY",
+    "SECTIONS",
+    "baseline_throughput",
+    "distribute_section",
+    "scaling_figure",
+]
 
 BASELINE_STRATEGY = "mirrored"
 
@@ -130,3 +136,7 @@ def distribute_section(frame: pd.DataFrame, multi: bool) -> Result:
             f"{fmt_percent(top['scaling_efficiency'])} scaling efficiency."
         )
     return section, headlines
+
+
+# The family's sections in report order (its declaration names this module).
+SECTIONS = (distribute_section,)

@@ -19,7 +19,7 @@ from tf2bench.report.sections.common import (
     lead_columns,
 )
 
-__all__ = ["cold_section", "execution_section", "retracing_section"]
+__all__ = ["SECTIONS", "cold_section", "execution_section", "retracing_section"]
 
 
 def execution_section(frame: pd.DataFrame, multi: bool) -> Result:
@@ -186,3 +186,7 @@ def retracing_section(frame: pd.DataFrame, multi: bool) -> Result:
     ]
     shapes = fmt_count(first["calls"].max())
     return section, [f"**Retracing** over {shapes} input shapes: " + "; ".join(parts) + "."]
+
+
+# The family's sections in report order (its declaration names this module).
+SECTIONS = (execution_section, cold_section, retracing_section)

@@ -37,7 +37,7 @@ from tf2bench.report.sections.common import (
     lead_columns,
 )
 
-__all__ = ["pipeline_section", "stage_effects", "stage_figure"]
+__all__ = ["SECTIONS", "pipeline_section", "stage_effects", "stage_figure"]
 
 STAGE_SEPARATOR = "+"
 
@@ -249,3 +249,7 @@ def pipeline_section(frame: pd.DataFrame, multi: bool) -> Result:
         ]
     section = Section(declared.title, blocks, question=declared.question, nav="tf.data")
     return section, headlines
+
+
+# The family's sections in report order (its declaration names this module).
+SECTIONS = (pipeline_section,)

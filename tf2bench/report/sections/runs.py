@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from tf2bench.records import families as registry
 from tf2bench.records.families import family
 from tf2bench.records.schema import RunResults
 from tf2bench.records.stats import DISAGREE_EFFECT_FLOOR, NOISE_WIDTH_THRESHOLD, geometric_mean
@@ -34,7 +35,6 @@ from tf2bench.report.sections.common import (
 )
 
 __all__ = [
-    "KNOWN_FAMILIES",
     "appendix_section",
     "device_section",
     "distributions_section",
@@ -43,16 +43,6 @@ __all__ = [
     "other_section",
     "sources_section",
 ]
-
-# Families with a dedicated section; records of any other family go to "Other results".
-KNOWN_FAMILIES = (
-    "execution",
-    "input_pipeline",
-    "model_styles",
-    "training",
-    "saving",
-    "distribute",
-)
 
 
 def inputs_section(runs: Sequence[RunResults], labels: Sequence[str]) -> Section:
@@ -170,8 +160,9 @@ def generic_table(rows: pd.DataFrame, multi: bool) -> pd.DataFrame:
 
 
 def other_section(frame: pd.DataFrame, multi: bool) -> Result:
-    """Families without a dedicated section (newer than this report, or third-party)."""
-    other = frame[~frame["family"].isin(KNOWN_FAMILIES)]
+    """Families without a report module of their own (undeclared here, or declared without)."""
+    reported = [declared.name for declared in registry.FAMILIES if declared.report]
+    other = frame[~frame["family"].isin(reported)]
     if other.empty:
         return None
     families = ", ".join(f"`{family}`" for family in dict.fromkeys(other["family"]))

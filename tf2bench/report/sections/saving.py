@@ -26,7 +26,7 @@ from tf2bench.report.sections.common import (
     lead_columns,
 )
 
-__all__ = ["FORMAT_COLORS", "OPS", "saving_figure", "saving_section", "saving_times"]
+__all__ = ["FORMAT_COLORS", "OPS", "SECTIONS", "saving_figure", "saving_section", "saving_times"]
 
 # The record's op -> (what is done, to which format); the figure has a panel per action.
 OPS = {
@@ -148,3 +148,7 @@ def saving_section(frame: pd.DataFrame, multi: bool) -> Result:
         parts.append(f"serving the reloaded model takes {ratio} the live model's time")
     headline = "**Saving** (median over networks and styles): " + "; ".join(parts) + "."
     return section, [headline] if parts else []
+
+
+# The family's sections in report order (its declaration names this module).
+SECTIONS = (saving_section,)

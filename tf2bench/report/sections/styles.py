@@ -29,7 +29,14 @@ from tf2bench.report.sections.common import (
     lead_columns,
 )
 
-__all__ = ["BASELINE_STYLE", "OP_ORDER", "style_overhead_figure", "style_ratios", "styles_section"]
+__all__ = [
+    "BASELINE_STYLE",
+    "OP_ORDER",
+    "SECTIONS",
+    "style_overhead_figure",
+    "style_ratios",
+    "styles_section",
+]
 
 # The Keras default, and the one style every op is measured with (lowlevel has no predict/fit).
 BASELINE_STYLE = "functional"
@@ -265,3 +272,7 @@ def _headlines(ratios: pd.DataFrame) -> list[str]:
         + f". Largest clear overhead: {worst['style']} "
         f"{fmt_ratio_ci(worst['ratio'], worst['ci_low'], worst['ci_high'])} on {where}."
     ]
+
+
+# The family's sections in report order (its declaration names this module).
+SECTIONS = (styles_section,)

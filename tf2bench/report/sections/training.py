@@ -17,7 +17,7 @@ from tf2bench.report.sections.common import (
     lead_columns,
 )
 
-__all__ = ["training_section"]
+__all__ = ["SECTIONS", "training_section"]
 
 
 def training_section(frame: pd.DataFrame, multi: bool) -> Result:
@@ -56,3 +56,7 @@ def training_section(frame: pd.DataFrame, multi: bool) -> Result:
         f"**Training loops**: fastest `{fast['loop']}` at {fmt_time(fast['per_item_s'])} per "
         f"step, slowest `{slow['loop']}` at {fmt_time(slow['per_item_s'])}."
     ]
+
+
+# The family's sections in report order (its declaration names this module).
+SECTIONS = (training_section,)
