@@ -8,7 +8,8 @@ import pytest
 from tf2bench.records.moderated import fit_prior, moderated_paired_t, moderated_t
 from tf2bench.records.schema import BLOCK_KEY, BenchRecord, parse_results
 from tf2bench.report import compare as compare_module
-from tf2bench.report.compare import PAIRED_TEST, PROCESS_TEST, compare_runs, format_comparison
+from tf2bench.report.compare import PAIRED_TEST, PROCESS_TEST, compare_runs
+from tf2bench.report.comparison_text import format_comparison
 
 
 def run_document(

@@ -175,7 +175,8 @@ def _recheck(comparison, base, sides, limits, pytest_args, work, out):
     limits: (most benchmarks to measure again, pairs to measure them in).
     """
     from tf2bench.harness.pairs import measure_in_pairs
-    from tf2bench.report.compare import compare_runs, format_comparison
+    from tf2bench.report.compare import compare_runs
+    from tf2bench.report.comparison_text import format_comparison
     from tf2bench.report.recheck import apply_recheck, pick_candidates
 
     limit, pairs = limits
@@ -196,7 +197,7 @@ def _recheck(comparison, base, sides, limits, pytest_args, work, out):
 
 
 def _write_comparison(runs, comparison, out, labels, preset, processes, notes, paired) -> int:
-    from tf2bench.report.compare import format_comparison
+    from tf2bench.report.comparison_text import format_comparison
     from tf2bench.report.render import write_report
     from tf2bench.report.sections import build_document
 

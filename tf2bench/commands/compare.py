@@ -39,10 +39,10 @@ def run(args: argparse.Namespace) -> int:
     from tf2bench.report.compare import (
         check_fingerprints,
         compare_runs,
-        format_comparison,
         parse_alpha,
         parse_threshold,
     )
+    from tf2bench.report.comparison_text import format_comparison
 
     threshold, alpha = parse_threshold(args.threshold), parse_alpha(args.alpha)
     base, head = load_results(args.base), load_results(args.head)
