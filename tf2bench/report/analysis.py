@@ -99,9 +99,13 @@ def _with_config(rows: pd.DataFrame, exclude: tuple[str, ...]) -> pd.DataFrame:
     labels = pd.Series("", index=rows.index, dtype=object)
     for _, part in rows.groupby("source", sort=False):
         varying = [c for c in params if part[c].astype(str).nunique(dropna=False) > 1]
-        for index, row in part[varying].iterrows():
+        # NOTE: to_numpy has the row values iterrows had (one common dtype), without a Series
+        # per row; the labels read the same ("4.0" beside a float column).
+        for index, values in zip(part.index, part[varying].to_numpy(), strict=True):
             labels.at[index] = ", ".join(
-                f"{c.removeprefix(PARAM_PREFIX)}={row[c]}" for c in varying if pd.notna(row[c])
+                f"{c.removeprefix(PARAM_PREFIX)}={value}"
+                for c, value in zip(varying, values, strict=True)
+                if pd.notna(value)
             )
     workload = rows["workload"].where(labels == "", rows["workload"] + " [" + labels + "]")
     return rows.assign(workload=workload)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 
 from tf2bench.records.families import family
@@ -28,7 +30,11 @@ def execution_section(frame: pd.DataFrame, multi: bool) -> Result:
     if speedups.empty:
         return None
     cases = ["source", "device", "workload", "batch_size"]
-    index = speedups.set_index([*cases, "mode"])
+    # NOTE: a dict lookup per cell; DataFrame.loc on a MultiIndex cost a millisecond each.
+    index = {
+        _key(row, (*cases, "mode")): row
+        for row in speedups.drop_duplicates([*cases, "mode"]).to_dict("records")
+    }
     columns: Columns = {
         **lead_columns(multi),
         "workload": lambda r: r["workload"],
@@ -37,10 +43,9 @@ def execution_section(frame: pd.DataFrame, multi: bool) -> Result:
     }
 
     def mode_cell(row: dict, mode: str, speedup: bool) -> str:
-        key = (*(row[c] for c in cases), mode)
-        if key not in index.index:
+        hit = index.get((*_key(row, cases), mode))
+        if hit is None:
             return "-"
-        hit = index.loc[key]
         if speedup:
             return fmt_ratio_ci(hit["speedup"], hit["ci_low"], hit["ci_high"])
         return fmt_time(hit["mode_s"], hit["noisy"])
@@ -67,6 +72,11 @@ def execution_section(frame: pd.DataFrame, multi: bool) -> Result:
         ],
     )
     return section, _speedup_headlines(first_source(speedups))
+
+
+def _key(row: dict, columns: Sequence[str]) -> tuple:
+    """The row's values in `columns`, NaN as None so that a missing batch size matches itself."""
+    return tuple(None if pd.isna(row[c]) else row[c] for c in columns)
 
 
 def _speedup_headlines(speedups: pd.DataFrame) -> list[str]:
