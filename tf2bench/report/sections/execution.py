@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import pandas as pd
 
 from tf2bench.records.families import family
@@ -19,6 +17,8 @@ from tf2bench.report.sections.common import (
     cells,
     first_source,
     lead_columns,
+    row_key,
+    rows_by_key,
 )
 
 __all__ = ["cold_section", "execution_section", "retracing_section"]
@@ -30,11 +30,7 @@ def execution_section(frame: pd.DataFrame, multi: bool) -> Result:
     if speedups.empty:
         return None
     cases = ["source", "device", "workload", "batch_size"]
-    # NOTE: a dict lookup per cell; DataFrame.loc on a MultiIndex cost a millisecond each.
-    index = {
-        _key(row, (*cases, "mode")): row
-        for row in speedups.drop_duplicates([*cases, "mode"]).to_dict("records")
-    }
+    index = rows_by_key(speedups, [*cases, "mode"])
     columns: Columns = {
         **lead_columns(multi),
         "workload": lambda r: r["workload"],
@@ -43,7 +39,7 @@ def execution_section(frame: pd.DataFrame, multi: bool) -> Result:
     }
 
     def mode_cell(row: dict, mode: str, speedup: bool) -> str:
-        hit = index.get((*_key(row, cases), mode))
+        hit = index.get((*row_key(row, cases), mode))
         if hit is None:
             return "-"
         if speedup:
@@ -72,11 +68,6 @@ def execution_section(frame: pd.DataFrame, multi: bool) -> Result:
         ],
     )
     return section, _speedup_headlines(first_source(speedups))
-
-
-def _key(row: dict, columns: Sequence[str]) -> tuple:
-    """The row's values in `columns`, NaN as None so that a missing batch size matches itself."""
-    return tuple(None if pd.isna(row[c]) else row[c] for c in columns)
 
 
 def _speedup_headlines(speedups: pd.DataFrame) -> list[str]:
