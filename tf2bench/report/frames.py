@@ -36,6 +36,7 @@ __all__ = [
     "METRIC_PREFIX",
     "PARAM_PREFIX",
     "column",
+    "family_rows",
     "identity_key",
     "results_frame",
     "source_labels",
@@ -105,6 +106,11 @@ def column(frame: pd.DataFrame, name: str, default: Any = math.nan) -> pd.Series
     if name in frame.columns:
         return frame[name]
     return pd.Series(default, index=frame.index, dtype=object if default is None else None)
+
+
+def family_rows(frame: pd.DataFrame, family: str) -> pd.DataFrame:
+    """The rows of one benchmark family."""
+    return frame[frame["family"] == family]
 
 
 def identity_key(
