@@ -78,15 +78,11 @@ def ratio_columns(
     paired: pd.DataFrame, numerator: str, denominator: str, resamples: int = REPORT_RESAMPLES
 ) -> pd.DataFrame:
     """Adds ratio = median(numerator) / median(denominator) with ci_low, ci_high over processes."""
+    sides = (f"process_samples{numerator}", f"process_samples{denominator}")
+    medians = (f"median_s{numerator}", f"median_s{denominator}")
     cis = [
-        ratio_ci(
-            row[f"process_samples{numerator}"],
-            row[f"process_samples{denominator}"],
-            numerator_median=row[f"median_s{numerator}"],
-            denominator_median=row[f"median_s{denominator}"],
-            resamples=resamples,
-        )
-        for row in paired.to_dict("records")
+        ratio_ci(top, bottom, numerator_median=a, denominator_median=b, resamples=resamples)
+        for top, bottom, a, b in zip(*(paired[c].tolist() for c in (*sides, *medians)), strict=True)
     ]
     return paired.assign(
         ratio=[ci.ratio for ci in cis],
