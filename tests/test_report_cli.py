@@ -265,3 +265,30 @@ def test_build_document_reports_every_section_step():
     steps: list[str] = []
     build_document([load_results(SMALL)], progress=steps.append)
     assert steps[:3] == ["execution", "cold", "retracing"] and "distributions" in steps
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_report_runs_without_cycle_collection_and_restores_it(
+    tmp_path, capsys, monkeypatch, enabled
+):
+    import gc
+
+    from tf2bench.report import output
+
+    seen = []
+    write_report = output.write_report
+
+    def recording(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return write_report(*args, **kwargs)
+
+    monkeypatch.setattr(output, "write_report", recording)
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        code, _, _ = report(capsys, SMALL, "--out", tmp_path / "report")
+        after = gc.isenabled()
+    finally:
+        (gc.enable if was else gc.disable)()
+    assert code == 0 and seen == [False]
+    assert after is enabled

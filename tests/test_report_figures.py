@@ -6,10 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import report_records
+from matplotlib.figure import Figure
+from matplotlib.ticker import LogLocator
 from report_records import DATA
 
 from tf2bench.records.schema import load_results
 from tf2bench.report.analysis import distribute_scaling
+from tf2bench.report.axes import log_axis
 from tf2bench.report.distributions import CLIP_QUANTILE, distribution_svg, panel_axis
 from tf2bench.report.frames import results_frame
 from tf2bench.report.sections.distribute import BASELINE_STRATEGY, scaling_figure
@@ -124,3 +127,18 @@ def test_distribution_panels_are_sized_to_their_rows():
     tall = distribution_svg([("g", [str(i) for i in range(20)], many)])
     height = lambda svg: float(svg.split('height="', 1)[1].split('"', 1)[0])  # noqa: E731
     assert height(tall) > 3 * height(small)
+
+
+def test_minor_log_ticks_are_built_only_where_they_can_be_drawn():
+    figure = Figure()
+    ax = figure.subplots()
+    ax.plot([0.6, 1.7], [0, 1])
+    ax.set_xlim(0.5, 1.9)
+    log_axis(ax, "x")
+    # LogLocator alone returns the 2..9 multiples of the decades around the view as well.
+    everything = LogLocator(subs=(2, 3, 4, 5, 6, 7, 8, 9)).tick_values(0.5, 1.9)
+    assert len(everything) > 5
+    assert np.allclose(ax.xaxis.get_minorticklocs(), [0.5, 0.6, 0.7, 0.8, 0.9])
+    # Ticks on the ends of the view stay: matplotlib draws them.
+    ax.set_xlim(0.6, 0.9)
+    assert np.allclose(ax.xaxis.get_minorticklocs(), [0.6, 0.7, 0.8, 0.9])

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -33,6 +35,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    with _no_cycle_collection():
+        return _report(args)
+
+
+def _report(args: argparse.Namespace) -> int:
     # Imported here so `tf2bench --help` and other subcommands stay fast.
     from tf2bench.records.schema import load_results
     from tf2bench.report.output import check_output, write_report
@@ -53,6 +60,24 @@ def run(args: argparse.Namespace) -> int:
     target = write_report(document, args.out, progress=progress)
     print(f"wrote {target}/report.md, report.html and {len(document.plots())} figures")
     return 0
+
+
+@contextlib.contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """The cyclic garbage collector off for the block, as it was afterwards.
+
+    NOTE: importing pandas and matplotlib, loading the records and building the figures
+    create millions of objects, and the collector kept walking them: about 7% of a report's
+    CPU time. A report makes little cyclic garbage (the same peak memory without it), and
+    reference counting still frees everything else.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def warn_partial_and_skipped(runs: Sequence[RunResults]) -> list[str]:

@@ -2,18 +2,27 @@
 
 Every function takes the frame of `frames.results_frame` and returns a new frame of plain
 numbers (seconds, ratios, fractions); an empty frame when the records to answer it are absent.
-Formatting and figures live in `sections` and `plots`.
+Here: benchmarks paired with their reference (execution modes, CPU vs GPU, file vs file) with
+bootstrap intervals, and the execution family's cold start and retracing. The families measured
+one benchmark per configuration are in `family_frames`, re-exported here so that sections and
+tests read every number from this module. Formatting and figures live in `sections` and `plots`.
 """
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
 import pandas as pd
 
 from tf2bench.records.stats import ratio_ci
-from tf2bench.report.frames import PARAM_PREFIX, column, identity_key
+from tf2bench.report.family_frames import (
+    consumer_bound,
+    distribute_scaling,
+    pipeline_throughput,
+    saving_ops,
+    training_loops,
+)
+from tf2bench.report.frames import PARAM_PREFIX, column, family_rows, identity_key
 
 __all__ = [
     "cold_vs_steady",
@@ -21,7 +30,6 @@ __all__ = [
     "device_speedups",
     "distribute_scaling",
     "execution_speedups",
-    "log_range",
     "order_like",
     "paired_rows",
     "REPORT_RESAMPLES",
@@ -50,10 +58,6 @@ def order_like(values: pd.Series, preferred: tuple[str, ...]) -> list:
     return [v for v in preferred if v in seen] + [v for v in seen if v not in preferred]
 
 
-def _family(frame: pd.DataFrame, family: str) -> pd.DataFrame:
-    return frame[frame["family"] == family]
-
-
 def _phase(frame: pd.DataFrame) -> pd.Series:
     return column(frame, "param_phase", None).fillna("steady")
 
@@ -74,15 +78,11 @@ def ratio_columns(
     paired: pd.DataFrame, numerator: str, denominator: str, resamples: int = REPORT_RESAMPLES
 ) -> pd.DataFrame:
     """Adds ratio = median(numerator) / median(denominator) with ci_low, ci_high over processes."""
+    sides = (f"process_samples{numerator}", f"process_samples{denominator}")
+    medians = (f"median_s{numerator}", f"median_s{denominator}")
     cis = [
-        ratio_ci(
-            row[f"process_samples{numerator}"],
-            row[f"process_samples{denominator}"],
-            numerator_median=row[f"median_s{numerator}"],
-            denominator_median=row[f"median_s{denominator}"],
-            resamples=resamples,
-        )
-        for row in paired.to_dict("records")
+        ratio_ci(top, bottom, numerator_median=a, denominator_median=b, resamples=resamples)
+        for top, bottom, a, b in zip(*(paired[c].tolist() for c in (*sides, *medians)), strict=True)
     ]
     return paired.assign(
         ratio=[ci.ratio for ci in cis],
@@ -99,9 +99,13 @@ def _with_config(rows: pd.DataFrame, exclude: tuple[str, ...]) -> pd.DataFrame:
     labels = pd.Series("", index=rows.index, dtype=object)
     for _, part in rows.groupby("source", sort=False):
         varying = [c for c in params if part[c].astype(str).nunique(dropna=False) > 1]
-        for index, row in part[varying].iterrows():
+        # NOTE: to_numpy has the row values iterrows had (one common dtype), without a Series
+        # per row; the labels read the same ("4.0" beside a float column).
+        for index, values in zip(part.index, part[varying].to_numpy(), strict=True):
             labels.at[index] = ", ".join(
-                f"{c.removeprefix(PARAM_PREFIX)}={row[c]}" for c in varying if pd.notna(row[c])
+                f"{c.removeprefix(PARAM_PREFIX)}={value}"
+                for c, value in zip(varying, values, strict=True)
+                if pd.notna(value)
             )
     workload = rows["workload"].where(labels == "", rows["workload"] + " [" + labels + "]")
     return rows.assign(workload=workload)
@@ -113,7 +117,7 @@ def execution_speedups(frame: pd.DataFrame) -> pd.DataFrame:
     Columns: source, device, workload, batch_size, mode, eager_s, mode_s, speedup, ci_low,
     ci_high, noisy (either side noisy), plus the other identity fields.
     """
-    execution = _with_config(_family(frame, "execution"), EXECUTION_KNOWN_PARAMS)
+    execution = _with_config(family_rows(frame, "execution"), EXECUTION_KNOWN_PARAMS)
     steady = execution[_phase(execution) == "steady"]
     if steady.empty or not (steady["mode"] == REFERENCE_MODE).any():
         return pd.DataFrame()
@@ -134,7 +138,7 @@ def cold_vs_steady(frame: pd.DataFrame) -> pd.DataFrame:
     Columns: source, device, workload, mode, batch_size, cold_s (median of the phase=cold
     benchmark), first_call_s (recorded by the steady benchmark), steady_s, cold_over_steady.
     """
-    execution = _with_config(_family(frame, "execution"), EXECUTION_KNOWN_PARAMS)
+    execution = _with_config(family_rows(frame, "execution"), EXECUTION_KNOWN_PARAMS)
     phase = _phase(execution)
     keys = ["source", "device", "workload", "mode", "batch_size", "source_order"]
     cold = execution[phase == "cold"][keys + ["median_s"]].rename(columns={"median_s": "cold_s"})
@@ -161,7 +165,7 @@ def cold_vs_steady(frame: pd.DataFrame) -> pd.DataFrame:
 
 def retracing(frame: pd.DataFrame) -> pd.DataFrame:
     """Retracing benchmarks: time per sweep over the shapes, per call, and traces per sweep."""
-    execution = _family(frame, "execution")
+    execution = family_rows(frame, "execution")
     rows = execution[_phase(execution) == "retrace"]
     if rows.empty:
         return pd.DataFrame()
@@ -178,183 +182,6 @@ def retracing(frame: pd.DataFrame) -> pd.DataFrame:
             "noisy": rows["noisy"],
         }
     ).reset_index(drop=True)
-
-
-def _variant(rows: pd.DataFrame) -> pd.Series:
-    """params.variant (else the parameter id), made unique within a source, device, batch size
-    and workload by the params that tell the clashing rows apart (e.g. `iteration=python`)."""
-    labels = column(rows, "param_variant", None).fillna(rows["label"]).astype(str)
-    params = [c for c in rows.columns if c.startswith(PARAM_PREFIX) and c != "param_variant"]
-    scope = ["source", "device", "batch_size", "workload"]
-    clashes = rows.assign(_label=labels).groupby([*scope, "_label"], dropna=False)["_label"]
-    for _, index in clashes.groups.items():
-        if len(index) < 2:
-            continue
-        differing = [c for c in params if rows.loc[index, c].astype(str).nunique(dropna=False) > 1]
-        for i in index:
-            extra = ", ".join(f"{c.removeprefix(PARAM_PREFIX)}={rows.at[i, c]}" for c in differing)
-            labels.at[i] = f"{labels.at[i]} ({extra})" if extra else labels.at[i]
-    return labels
-
-
-def _steps(rows: pd.DataFrame) -> pd.Series:
-    """Steps per round: items per round, over the batch size when items are elements/examples."""
-    per_element = rows["item_unit"].isin(("elements", "examples")) & rows["batch_size"].gt(0)
-    return rows["items_per_round"].where(~per_element, rows["items_per_round"] / rows["batch_size"])
-
-
-def pipeline_throughput(frame: pd.DataFrame) -> pd.DataFrame:
-    """tf.data throughput (elements/s) of every pipeline variant next to the NumPy feed.
-
-    Columns: source, device, batch_size, workload, variant, elements_per_s, batches_per_s,
-    limit_per_s (the same source/device/batch's NumPy feed, the `limit` workload: not a bound),
-    ratio_to_limit (recorded, else computed), ratio_to_copy_bound (over the memory-copy bound,
-    the true upper bound), does_work (a pipeline with a map and a shuffle), first_batch_s, noisy.
-    """
-    data = _family(frame, "input_pipeline")
-    data = data[data["workload"] != "consumer"]
-    if data.empty:
-        return pd.DataFrame()
-    keys = ["source", "device", "batch_size"]
-    limits = data[data["workload"] == "limit"].groupby(keys, dropna=False)["throughput_per_s"]
-    result = pd.DataFrame(
-        {
-            "source": data["source"],
-            "source_order": data["source_order"],
-            "device": data["device"],
-            "batch_size": data["batch_size"],
-            "workload": data["workload"],
-            "variant": _variant(data),
-            "elements_per_s": data["throughput_per_s"],
-            "batches_per_s": column(data, "metric_batches_per_s"),
-            "ratio_to_limit": column(data, "metric_ratio_to_limit"),
-            "ratio_to_copy_bound": column(data, "metric_ratio_to_copy_bound"),
-            "does_work": _does_work(data),
-            "first_batch_s": column(data, "metric_first_batch_s"),
-            "noisy": data["noisy"],
-        }
-    )
-    result = result.merge(limits.max().rename("limit_per_s").reset_index(), on=keys, how="left")
-    computed = result["elements_per_s"] / result["limit_per_s"]
-    result["ratio_to_limit"] = result["ratio_to_limit"].fillna(computed)
-    return result.reset_index(drop=True)
-
-
-def _does_work(data: pd.DataFrame) -> pd.Series:
-    """Pipelines that map and shuffle: the only ones a "best variant" may be chosen from."""
-    mapped = column(data, "param_map", None).fillna("none") != "none"
-    shuffled = pd.to_numeric(column(data, "param_shuffle", None), errors="coerce").fillna(0) > 0
-    return (data["workload"] == "pipeline") & mapped & shuffled
-
-
-def consumer_bound(frame: pd.DataFrame) -> pd.DataFrame:
-    """Pipelines feeding a consumer: step time and the input-bound fraction per variant."""
-    data = _family(frame, "input_pipeline")
-    data = data[data["workload"] == "consumer"]
-    if data.empty:
-        return pd.DataFrame()
-    return pd.DataFrame(
-        {
-            "source": data["source"],
-            "device": data["device"],
-            "batch_size": data["batch_size"],
-            "variant": _variant(data),
-            "step_s": data["median_s"] / _steps(data),
-            "input_bound_fraction": column(data, "metric_input_bound_fraction"),
-            "noisy": data["noisy"],
-        }
-    ).reset_index(drop=True)
-
-
-def training_loops(frame: pd.DataFrame) -> pd.DataFrame:
-    """Training loops: time per item (step) of each loop variant and epoch."""
-    data = _family(frame, "training")
-    if data.empty:
-        return pd.DataFrame()
-    loop = column(data, "param_loop", None).fillna("?").astype(str)
-    loop = loop.where(data["mode"].isna(), loop + " " + data["mode"].astype(str))
-    spe = pd.to_numeric(column(data, "param_steps_per_execution", None), errors="coerce")
-    # steps_per_execution always matters for fit; elsewhere only when it is not the default 1.
-    shown = spe.notna() & ((loop.str.startswith("fit")) | (spe != 1))
-    loop = loop.where(~shown, loop + " spe=" + spe.map("{:g}".format))
-    return pd.DataFrame(
-        {
-            "source": data["source"],
-            "device": data["device"],
-            "network": data["workload"],
-            "loop": loop,
-            "epoch": column(data, "param_epoch", None).fillna("-"),
-            "per_item_s": data["median_s"] / _steps(data),
-            "item_unit": data["item_unit"].where(data["item_unit"] == "steps", "steps"),
-            "noisy": data["noisy"],
-        }
-    ).reset_index(drop=True)
-
-
-def saving_ops(frame: pd.DataFrame) -> pd.DataFrame:
-    """Saving: time of each export, reload and serving op, and the size on disk."""
-    data = _family(frame, "saving")
-    if data.empty:
-        return pd.DataFrame()
-    return pd.DataFrame(
-        {
-            "source": data["source"],
-            "device": data["device"],
-            "network": data["workload"],
-            "op": column(data, "param_op", None).fillna(data["label"]),
-            "style": data["style"],
-            "batch_size": data["batch_size"],
-            "time_s": data["median_s"] / _steps(data),
-            "size_on_disk_bytes": column(data, "metric_size_on_disk_bytes"),
-            "noisy": data["noisy"],
-        }
-    ).reset_index(drop=True)
-
-
-def distribute_scaling(frame: pd.DataFrame) -> pd.DataFrame:
-    """Distribution strategies: replicas, step time, throughput and scaling efficiency."""
-    data = _family(frame, "distribute")
-    if data.empty:
-        return pd.DataFrame()
-    return pd.DataFrame(
-        {
-            "source": data["source"],
-            "device": data["device"],
-            "network": data["workload"],
-            "strategy": column(data, "param_strategy", None).fillna(data["label"]).astype(str),
-            "replicas": column(data, "metric_replicas"),
-            "step_s": data["median_s"] / _steps(data),
-            "throughput_per_s": data["throughput_per_s"],
-            "item_unit": data["item_unit"],
-            "scaling_efficiency": _scaling_efficiency(data),
-            "noisy": data["noisy"],
-        }
-    ).reset_index(drop=True)
-
-
-# What must match for a one-replica MirroredStrategy run to be another run's scaling reference.
-_SCALING_KEYS = ("source", "device", "workload", "batch_size", "param_steps_per_round")
-
-
-def _scaling_efficiency(data: pd.DataFrame) -> pd.Series:
-    """Throughput over (replicas x the one-replica MirroredStrategy throughput of that run).
-
-    Only mirrored and multi_worker rows have one. Records written before the report computed
-    it stored the metric themselves; theirs is kept, so older results render as they did.
-    """
-    keys = [key for key in (*_SCALING_KEYS, "param_threads") if key in data]
-    rows = data.assign(
-        _strategy=column(data, "param_strategy", None), _replicas=column(data, "metric_replicas")
-    )
-    single = rows[(rows["_strategy"] == "mirrored") & (rows["_replicas"] == 1)]
-    single = single[[*keys, "throughput_per_s"]].drop_duplicates(keys)
-    merged = rows[keys].merge(
-        single.rename(columns={"throughput_per_s": "_single"}), on=keys, how="left"
-    )
-    merged.index = rows.index
-    efficiency = rows["throughput_per_s"] / (rows["_replicas"] * merged["_single"])
-    efficiency = efficiency.where(rows["_strategy"].isin(("mirrored", "multi_worker")))
-    return column(data, "metric_scaling_efficiency").fillna(efficiency)
 
 
 def device_speedups(frame: pd.DataFrame) -> pd.DataFrame:
@@ -415,10 +242,3 @@ def source_ratios(frame: pd.DataFrame) -> pd.DataFrame:
             "noisy": paired["noisy"] | paired["noisy_ref"],
         }
     ).reset_index(drop=True)
-
-
-def log_range(values: pd.Series) -> float:
-    """max/min of the positive finite values (1 when there are none): when to use log axes."""
-    array = np.asarray(values, dtype=float)
-    array = array[np.isfinite(array) & (array > 0)]
-    return float(array.max() / array.min()) if array.size else 1.0

@@ -12,10 +12,11 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
+from matplotlib.ticker import FuncFormatter, Locator, LogLocator, NullLocator
 
 __all__ = [
     "LINE_STYLES",
+    "InView",
     "auto_margins",
     "fixed_margins",
     "grid_panels",
@@ -58,10 +59,48 @@ def log_axis(ax, axis: str = "y") -> None:
     span = high / low if low > 0 else math.inf
     if span < 100:  # under 2 decades the decades alone leave the axis nearly unlabelled
         subs = (2, 3, 4, 5, 6, 7, 8, 9) if span < 4 else (2, 5)
-        target.set_minor_locator(LogLocator(subs=subs))
+        target.set_minor_locator(InView(LogLocator(subs=subs)))
         target.set_minor_formatter(plain)
     else:  # every minor tick is an artist; on wide axes they cost time and add nothing
         target.set_minor_locator(NullLocator())
+
+
+class InView(Locator):
+    """`locator`'s ticks without those clearly outside the view.
+
+    NOTE: matplotlib builds a Tick (six artists) for every location its locator returns and
+    then draws only those in view; LogLocator returns a decade or more beyond each end, so on
+    a narrow log axis most Ticks were built for nothing. The margin keeps every tick that
+    matplotlib would draw (it tolerates 1e-10 of the axis), so the figure is unchanged. Used
+    for minor ticks only: `auto_margins` sizes a margin from the major labels, out of view too.
+    """
+
+    MARGIN = 1e-6  # of the axis length, in the scale's coordinates
+
+    def __init__(self, locator: Locator) -> None:
+        self.locator = locator
+
+    def set_axis(self, axis) -> None:
+        super().set_axis(axis)
+        self.locator.set_axis(axis)
+
+    def __call__(self) -> np.ndarray:
+        locs = np.asarray(self.locator(), dtype=float)
+        transform = self.axis.get_transform()
+        low, high = sorted(transform.transform(self.axis.get_view_interval()))
+        margin = (high - low) * self.MARGIN
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scaled = transform.transform(locs)
+        return locs[(scaled >= low - margin) & (scaled <= high + margin)]
+
+    def tick_values(self, vmin: float, vmax: float) -> np.ndarray:
+        return self.locator.tick_values(vmin, vmax)
+
+    def view_limits(self, vmin: float, vmax: float) -> tuple[float, float]:
+        return self.locator.view_limits(vmin, vmax)
+
+    def nonsingular(self, v0: float, v1: float) -> tuple[float, float]:
+        return self.locator.nonsingular(v0, v1)
 
 
 def grid_panels(count: int, ncols: int, panel: tuple[float, float]) -> tuple[Figure, list]:

@@ -38,6 +38,7 @@ __all__ = [
     "METRIC_PREFIX",
     "PARAM_PREFIX",
     "column",
+    "family_rows",
     "identity_key",
     "results_frame",
     "source_labels",
@@ -107,6 +108,11 @@ def column(frame: pd.DataFrame, name: str, default: Any = math.nan) -> pd.Series
     return pd.Series(default, index=frame.index, dtype=object if default is None else None)
 
 
+def family_rows(frame: pd.DataFrame, family: str) -> pd.DataFrame:
+    """The rows of one benchmark family."""
+    return frame[frame["family"] == family]
+
+
 def identity_key(
     frame: pd.DataFrame, vary: Iterable[str] = (), *, by_test: bool = True
 ) -> pd.Series:
@@ -122,7 +128,7 @@ def identity_key(
     params = [c for c in frame.columns if c.startswith(PARAM_PREFIX)]
     params = [c for c in params if c.removeprefix(PARAM_PREFIX) not in vary]
 
-    def key(row: pd.Series) -> str:
+    def key(row: dict[str, Any]) -> str:
         parts: dict[str, Any] = {f: _plain(row[f]) for f in fields}
         parts.update({c: _plain(row[c]) for c in params})
         if by_test:
@@ -131,9 +137,10 @@ def identity_key(
             parts["pytest"] = {k: v for k, v in pytest_params.items() if k not in vary}
         return json.dumps(parts, sort_keys=True, default=str)
 
-    if frame.empty:
-        return pd.Series([], index=frame.index, dtype=object)
-    return frame.apply(key, axis=1)
+    # NOTE: rows as plain dicts (to_dict), several times faster than DataFrame.apply.
+    columns = [*fields, *params, *(("pytest_params", "test") if by_test else ())]
+    rows = frame[columns].to_dict("records")
+    return pd.Series([key(row) for row in rows], index=frame.index, dtype=object)
 
 
 def _row(bench: BenchmarkResult, source: str, order: int) -> dict[str, Any]:

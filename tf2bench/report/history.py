@@ -19,7 +19,6 @@ from matplotlib.figure import Figure
 from tf2bench.records.schema import RunResults
 from tf2bench.records.stats import geometric_mean
 from tf2bench.report.axes import fixed_margins, legend_at_bottom, log_axis
-from tf2bench.report.compare import IMPROVED, compare_runs
 from tf2bench.report.formatting import fmt_ratio, fmt_time
 from tf2bench.report.render import Plot, Section, Table
 
@@ -90,6 +89,10 @@ def history_frame(runs: Sequence[RunResults]) -> pd.DataFrame:
     "improved" or "" for the step from the previous run, as the gate classifies it), ratio
     (median over the previous run's).
     """
+    # NOTE: imported here, not at the top: the gate pulls in scipy.stats, about a second of a
+    # report's CPU time, and only a history needs it.
+    from tf2bench.report.compare import IMPROVED, compare_runs
+
     ordered = ordered_runs(runs)
     flags: list[dict[str, tuple[str, float]]] = [{}]
     for (base, _), (head, _) in zip(ordered, ordered[1:], strict=False):

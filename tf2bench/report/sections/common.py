@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 
@@ -20,6 +20,8 @@ __all__ = [
     "cells",
     "first_source",
     "lead_columns",
+    "row_key",
+    "rows_by_key",
 ]
 
 NOISE_NOTE = (
@@ -44,6 +46,20 @@ def cells(frame: pd.DataFrame, columns: Columns) -> pd.DataFrame:
         [[render(row) for render in columns.values()] for row in frame.to_dict("records")],
         columns=list(columns),
     )
+
+
+def rows_by_key(frame: pd.DataFrame, keys: Sequence[str]) -> dict[tuple, dict]:
+    """The first row of `frame` per value of `keys` (see row_key), as plain dicts.
+
+    NOTE: for table cells that look up another row: a dict lookup, where DataFrame.loc on a
+    MultiIndex cost about a millisecond per cell.
+    """
+    return {row_key(row, keys): row for row in frame.drop_duplicates(keys).to_dict("records")}
+
+
+def row_key(row: dict, keys: Sequence[str]) -> tuple:
+    """The row's values in `keys`, NaN as None so that a missing value matches itself."""
+    return tuple(None if pd.isna(row[key]) else row[key] for key in keys)
 
 
 def lead_columns(multi: bool, device: bool = True) -> Columns:

@@ -17,6 +17,8 @@ from tf2bench.report.sections.common import (
     cells,
     first_source,
     lead_columns,
+    row_key,
+    rows_by_key,
 )
 
 __all__ = ["SECTIONS", "cold_section", "execution_section", "retracing_section"]
@@ -28,7 +30,7 @@ def execution_section(frame: pd.DataFrame, multi: bool) -> Result:
     if speedups.empty:
         return None
     cases = ["source", "device", "workload", "batch_size"]
-    index = speedups.set_index([*cases, "mode"])
+    index = rows_by_key(speedups, [*cases, "mode"])
     columns: Columns = {
         **lead_columns(multi),
         "workload": lambda r: r["workload"],
@@ -37,10 +39,9 @@ def execution_section(frame: pd.DataFrame, multi: bool) -> Result:
     }
 
     def mode_cell(row: dict, mode: str, speedup: bool) -> str:
-        key = (*(row[c] for c in cases), mode)
-        if key not in index.index:
+        hit = index.get((*row_key(row, cases), mode))
+        if hit is None:
             return "-"
-        hit = index.loc[key]
         if speedup:
             return fmt_ratio_ci(hit["speedup"], hit["ci_low"], hit["ci_high"])
         return fmt_time(hit["mode_s"], hit["noisy"])

@@ -27,6 +27,8 @@ from tf2bench.report.sections.common import (
     cells,
     first_source,
     lead_columns,
+    row_key,
+    rows_by_key,
 )
 
 __all__ = [
@@ -197,16 +199,13 @@ def styles_section(frame: pd.DataFrame, multi: bool) -> Result:
         "batch": lambda r: fmt_value(r["batch_size"]),
         BASELINE_STYLE: lambda r: fmt_time(r["baseline_s"]),
     }
-    index = ratios.set_index([*keys, "style"]).sort_index()
+    index = rows_by_key(ratios, [*keys, "style"])
     for style in styles:
 
         def cell(row: dict, style: str = style) -> str:
-            key = (*(row[k] for k in keys), style)
-            try:
-                hit = index.loc[key]
-            except KeyError:
+            hit = index.get((*row_key(row, keys), style))
+            if hit is None:
                 return "-"
-            hit = hit.iloc[0] if isinstance(hit, pd.DataFrame) else hit
             mark = f" {NOISY_MARK}" if hit["noisy"] else ""
             return fmt_ratio_ci(hit["ratio"], hit["ci_low"], hit["ci_high"]) + mark
 
