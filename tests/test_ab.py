@@ -161,7 +161,8 @@ def test_ab_measures_two_real_revisions_in_pairs_sharing_a_cpu(repo, tmp_path):
     cache, out = tmp_path / "cache", tmp_path / "out"
     result = cli(
         "ab", "HEAD~1", "HEAD", "--preset", "quick", "--processes", "2", "--family", "execution",
-        "--out", str(out), "--cache", str(cache), "--threshold", "0", "--recheck-pairs", "2",
+        "--out", str(out), "--cache", str(cache),
+        "--threshold", "0", "--recheck", "1", "--recheck-pairs", "2",
         "--", *TINY_SELECTION, *FEWEST_ROUNDS,
         cwd=repo,
     )  # fmt: skip
