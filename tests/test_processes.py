@@ -77,24 +77,6 @@ def test_default_processes_per_preset():
     assert all(processes.default_processes(p) >= 2 for p in ("quick", "standard", "full"))
 
 
-def test_standard_preset_spends_its_time_on_processes_not_long_rounds():
-    import argparse
-
-    from tf2bench.commands.run import selection_args
-
-    def pytest_args(preset, *extra):
-        namespace = argparse.Namespace(
-            preset=preset, processes=None, family=None, pytest_args=list(extra)
-        )
-        return selection_args(namespace)[2]
-
-    assert "--benchmark-max-time=0.2" in pytest_args("standard")
-    assert not any("max-time" in arg for arg in pytest_args("quick"))
-    # The user's own round length wins and is not doubled.
-    chosen = pytest_args("standard", "--benchmark-max-time=1.5")
-    assert [arg for arg in chosen if "max-time" in arg] == ["--benchmark-max-time=1.5"]
-
-
 TINY = """
 def test_tiny(benchmark):
     benchmark(sum, range(200))

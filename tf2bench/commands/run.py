@@ -53,7 +53,7 @@ def pass_rest_to_pytest(parser: argparse.ArgumentParser) -> None:
 def selection_args(args: argparse.Namespace) -> tuple[str, int, list[str]]:
     """(preset, processes, pytest arguments) from the shared options; validates them."""
     from tf2bench.errors import UsageError, expect_choice
-    from tf2bench.harness.processes import default_processes, default_round_args
+    from tf2bench.harness.processes import default_processes
     from tf2bench.presets import FAMILIES, PRESETS, active_preset, parse_list
 
     preset = expect_choice("preset", (args.preset or active_preset()).lower(), PRESETS)
@@ -65,7 +65,7 @@ def selection_args(args: argparse.Namespace) -> tuple[str, int, list[str]]:
         families = parse_list("family", args.family, FAMILIES)
         pytest_args.append(f"--tf2bench-family={','.join(families)}")
     extra = list(args.pytest_args or [])
-    return preset, processes, pytest_args + default_round_args(preset, extra) + extra
+    return preset, processes, pytest_args + extra
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

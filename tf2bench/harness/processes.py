@@ -31,7 +31,6 @@ __all__ = [
     "busy_warning",
     "collect_ids",
     "default_processes",
-    "default_round_args",
     "plan_processes",
     "read_process_results",
     "run_process",
@@ -42,10 +41,6 @@ __all__ = [
 
 # Processes per preset: enough for a between-process spread, within the time budget.
 DEFAULT_PROCESSES = {"quick": 5, "standard": 3, "full": 3}
-# Seconds of timed rounds per benchmark and process (pytest-benchmark's max_time; its default is
-# 1 s). The spread between processes dominates, so the standard preset spends its time on three
-# processes rather than long rounds, to fit its 546 benchmarks in 20 minutes.
-DEFAULT_MAX_TIME = {"standard": 0.2}
 DEFAULT_MODE = "selection"
 PLUGINS = ("-p", "pytest_benchmark.plugin", "-p", "tf2bench.pytest_plugin")
 
@@ -84,13 +79,6 @@ def say(line: str) -> None:
 
 def default_processes(preset: str) -> int:
     return DEFAULT_PROCESSES.get(preset, 3)
-
-
-def default_round_args(preset: str, pytest_args: Sequence[str]) -> list[str]:
-    """The preset's round length as a pytest option, unless the arguments set their own."""
-    seconds = DEFAULT_MAX_TIME.get(preset)
-    given = any(arg.startswith("--benchmark-max-time") for arg in pytest_args)
-    return [] if seconds is None or given else [f"--benchmark-max-time={seconds}"]
 
 
 def pytest_command(tree: Tree, json_path: Path, args: Sequence[str], node_ids=()) -> list[str]:
