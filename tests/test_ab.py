@@ -323,3 +323,5 @@ def test_the_recheck_measures_the_likeliest_changes_again_and_decides_on_them(
     assert code == 1
     assert "REGRESSION, rechecked" in (tmp_path / "comparison.md").read_text()
     assert "measured again in 4 fresh pairs" in (tmp_path / "summary.md").read_text()
+    report = (tmp_path / "report" / "report.md").read_text()
+    assert report.count("measured again in 4 fresh pairs") == 2  # at a glance, Base vs head

@@ -237,3 +237,28 @@ def test_scaling_efficiency_is_computed_from_the_records(tmp_path):
     assert efficiency["mirrored2.0"] == pytest.approx(0.01 / (2 * 0.008))
     assert efficiency["multi_worker2.0"] == pytest.approx(0.01 / (2 * 0.006))
     assert np.isnan(efficiency["none1.0"]), "no strategy has no scaling efficiency"
+
+
+def test_model_styles_headline_calls_an_overhead_clear_only_when_its_interval_excludes_1x():
+    import pandas as pd
+
+    from tf2bench.report.sections.styles import _headlines
+
+    def ratios(low: float) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "style": ["subclassed", "sequential"],
+                "ratio": [1.9, 1.1],
+                "ci_low": [1e-8, low],
+                "ci_high": [52.9, 1.2],
+                "op": ["first_call", "call"],
+                "network": ["mlp", "cnn"],
+                "batch_size": [32.0, 32.0],
+            }
+        )
+
+    noise_only = _headlines(ratios(0.9))[0]
+    assert "No clear overhead; largest ratio: subclassed 1.9" in noise_only
+    assert "Largest clear overhead" not in noise_only
+    clear = _headlines(ratios(1.05))[0]
+    assert "Largest clear overhead: sequential 1.1" in clear

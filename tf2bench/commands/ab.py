@@ -204,15 +204,15 @@ def _write_comparison(runs, comparison, out, labels, preset, processes, notes, p
 
     if comparison.recheck:
         notes = [*notes, comparison.recheck]
-    preface = (
-        f"{comparison.recheck[0].upper()}{comparison.recheck[1:]}.\n\n"
-        if comparison.recheck
-        else ""
-    )
+    preface = "".join(f"{line}\n\n" for line in _recheck_lines(comparison))
     _write_text(out / "comparison.md", preface + format_comparison(comparison))
     title = f"tf2bench ab: {labels['base']} vs {labels['head']}"
     document = build_document(list(runs), title=title)
-    document.summary[:0] = _verdict_lines(comparison) + _estimator_lines(comparison, paired)
+    document.summary[:0] = (
+        _verdict_lines(comparison)
+        + _recheck_lines(comparison)
+        + _estimator_lines(comparison, paired)
+    )
     document.sections.insert(1, _comparison_section(comparison))
     write_report(document, out / "report")
     summary = _summary(comparison, title, preset, processes, notes, paired)
@@ -244,7 +244,7 @@ def _comparison_section(comparison):
         ]
     )
     text = (
-        f"{_verdict_lines(comparison)[0]} "
+        f"{' '.join(_verdict_lines(comparison) + _recheck_lines(comparison))} "
         "Regressions and improvements first, then by size of the change; q is the "
         "Benjamini-Hochberg adjusted p-value (comparison.md has the test of each benchmark)."
     )
@@ -262,6 +262,12 @@ def _estimator_lines(comparison, paired: bool) -> list[str]:
         "further down are each side's own across its processes, so they also hold the machine's "
         "drift from pair to pair, which the paired test cancels."
     ]
+
+
+def _recheck_lines(comparison) -> list[str]:
+    """How the likeliest changes were measured again, as a sentence; none without a recheck."""
+    note = comparison.recheck
+    return [f"{note[0].upper()}{note[1:]}."] if note else []
 
 
 def _verdict_lines(comparison) -> list[str]:
