@@ -61,10 +61,12 @@ compare: $(STAMP)
 		--preset $(if $(filter file,$(origin PRESET)),quick,$(PRESET)) \
 		--out $(RESULTS)/ab-$(RUN_ID) -- $(PYTEST_ARGS)
 
-# `make test` runs everything (unit tests, then every benchmark once, untimed); `make test-fast`
-# runs the unit tests not marked `slow` (under 2 minutes; see tests/conftest.py).
+# `make test` runs everything (unit tests, then every benchmark once, untimed) in TEST_WORKERS
+# pytest-xdist processes (0: in this one), a module per worker so its fixtures run once;
+# `make test-fast` runs the unit tests not marked `slow` (under 2 minutes; see tests/conftest.py).
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests -m "not slow" $(PYTEST_ARGS)

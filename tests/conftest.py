@@ -10,6 +10,10 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# NOTE: under `make test` (pytest-xdist) a worker exports these; a pytest that a test starts would
+# inherit them, and pytest-benchmark there would take itself for an xdist worker and not measure.
+for _name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+    os.environ.pop(_name, None)
 
 import pytest  # noqa: E402
 
