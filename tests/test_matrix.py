@@ -1,6 +1,6 @@
 """`tf2bench matrix`: versions checked before installing, environments cached, failures isolated.
 
-The end-to-end test runs the real `tf2bench run` in one environment; only the two install steps
+The end-to-end test runs real pytest processes in one environment; only the two install steps
 (creating the venv, downloading packages) are replaced, by a venv whose python is this one.
 """
 
@@ -15,9 +15,18 @@ from pathlib import Path
 import pytest
 
 from tf2bench.cli import main
-from tf2bench.errors import UsageError
+from tf2bench.errors import MeasurementError, UsageError
 from tf2bench.harness import matrix
-from tf2bench.harness.matrix import EnvBuilder, EnvSpec, MatrixError, parse_matrix
+from tf2bench.harness.matrix import (
+    BuiltEnv,
+    EnvBuilder,
+    EnvRun,
+    EnvSpec,
+    MatrixError,
+    parse_matrix,
+    run_interleaved,
+)
+from tf2bench.harness.processes import Process
 from tf2bench.records.schema import load_results
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,6 +118,40 @@ def test_the_cache_folder_is_configurable(monkeypatch, tmp_path):
     assert matrix.default_cache() == tmp_path
     monkeypatch.delenv(matrix.CACHE_ENV)
     assert matrix.default_cache().parts[-3:] == (".cache", "tf2bench", "envs")
+
+
+def test_environments_take_turns_and_a_failing_one_drops_out(tmp_path):
+    """Round i runs process i of every environment, reversed every other round; an environment
+    whose process fails skips the later rounds while the others go on."""
+    specs = [EnvSpec("2.16", "3"), EnvSpec("2.21", "3"), EnvSpec("2.21", "2")]
+    runs = [
+        EnvRun(
+            BuiltEnv(s, Path(f"/envs/{s.label}/bin/python"), True, 0.0), tmp_path / f"{s.label}.log"
+        )
+        for s in specs
+    ]
+    order = []
+
+    def run_one(tree, process, args, workdir, log):
+        order.append((tree.label, process.index))
+        assert tree.python == f"/envs/{tree.label}/bin/python" and log.name == f"{tree.label}.log"
+        assert tree.env["TF_USE_LEGACY_KERAS"] == ("1" if tree.label.endswith("keras2") else "0")
+        if (tree.label, process.index) == ("tf2.21-keras3", 2):
+            raise MeasurementError("tf2.21-keras3 process 2: pytest exited 1, expected 0")
+        return {"benchmarks": [], "index": process.index}
+
+    plan = [Process(index) for index in (1, 2, 3)]
+    run_interleaved(
+        runs, tmp_path, plan, ["-k", "x"], tmp_path, run_one=run_one, progress=lambda line: None
+    )
+    assert order == [
+        ("tf2.16-keras3", 1), ("tf2.21-keras3", 1), ("tf2.21-keras2", 1),
+        ("tf2.21-keras2", 2), ("tf2.21-keras3", 2), ("tf2.16-keras3", 2),
+        ("tf2.16-keras3", 3), ("tf2.21-keras2", 3),
+    ]  # fmt: skip
+    assert [index for index, _ in runs[0].documents] == [1, 2, 3]
+    assert runs[1].error.startswith("tf2.21-keras3 process 2") and len(runs[1].documents) == 1
+    assert runs[2].error is None and all(run.log.exists() for run in runs)
 
 
 def _stub_installs(monkeypatch) -> None:

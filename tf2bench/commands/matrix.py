@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
+import tempfile
 from pathlib import Path
 
 __all__ = ["register", "run"]
@@ -17,7 +17,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "matrix",
         help="run the benchmarks in one isolated environment per TensorFlow x Keras version",
         description="Builds (or reuses) one virtual environment per --tensorflow x --keras "
-        "combination, runs `tf2bench run` in each with this checkout's code, writes "
+        "combination, runs N fresh pytest processes in each with this checkout's code (the "
+        "environments taking turns, process by process), writes "
         "DIR/<tfX.Y-kerasK>.json per environment, DIR/matrix.json (versions, build and run "
         "times, failures) and DIR/report/ with the environments side by side. Arguments "
         "after -- go to pytest.",
@@ -53,7 +54,14 @@ def run(args: argparse.Namespace) -> int:
     from tf2bench.commands.run import selection_args
     from tf2bench.errors import OutputError, UsageError
     from tf2bench.harness import matrix
+    from tf2bench.harness.processes import (
+        busy_warning,
+        collect_ids,
+        plan_processes,
+        terminate_on_signals,
+    )
     from tf2bench.records.files import write_results
+    from tf2bench.records.merge import merge_documents
     from tf2bench.report.render import check_output
 
     envs, problems = matrix.parse_matrix(args.tensorflow, args.keras)
@@ -75,34 +83,52 @@ def run(args: argparse.Namespace) -> int:
         base_requirements=matrix.project_dependencies(root),
         uv=uv,
     )
-    run_args = ["--preset", preset, "--processes", str(processes), "--process-mode"]
-    run_args += [args.process_mode, "--", *pytest_args]
     out.mkdir(parents=True, exist_ok=True)
-    rows, written = [], []
+    warning = busy_warning()
+    if warning:
+        _warn(warning)
+    rows, runs = {}, []
     for spec in envs:
-        row = {"label": spec.label, "tensorflow": spec.tensorflow, "keras": spec.keras}
+        rows[spec.label] = {"label": spec.label, "tensorflow": spec.tensorflow, "keras": spec.keras}
         try:
             _say(f"{spec.label}: environment in {builder.path(spec)}")
             env = builder.ensure(spec)
-            row.update(versions=env.versions, cached=env.cached, build_s=round(env.build_s, 1))
-            _say(f"{spec.label}: {'reused' if env.cached else f'built in {env.build_s:.0f} s'}")
-            raw = out / f".{spec.label}.run.json"
-            row["run_s"] = round(
-                matrix.run_in_env(env, root, raw, run_args, out / f"{spec.label}.log"), 1
-            )
-            target = out / f"{spec.label}.json{'.gz' if args.gzip else ''}"
-            document = json.loads(raw.read_text())
-            document["machine_info"].setdefault("tf2bench", {})["matrix"] = dict(row)
-            write_results(target, document)
-            raw.unlink()
-            row.update(status="ok", results=target.name)
-            written.append(target)
-            _say(f"{spec.label}: ran in {row['run_s']:.0f} s -> {target}")
         except matrix.MatrixError as error:
-            row.update(status="failed", error=str(error))
+            rows[spec.label].update(status="failed", error=str(error))
             problems.append(str(error))
             _warn(str(error))
-        rows.append(row)
+            continue
+        rows[spec.label].update(
+            versions=env.versions, cached=env.cached, build_s=round(env.build_s, 1)
+        )
+        _say(f"{spec.label}: {'reused' if env.cached else f'built in {env.build_s:.0f} s'}")
+        runs.append(matrix.EnvRun(env, out / f"{spec.label}.log"))
+    _say(f"tf2bench matrix: {preset} preset, {processes} processes per environment, taking turns")
+    with terminate_on_signals(), tempfile.TemporaryDirectory(prefix="tf2bench-matrix-") as work:
+        ids = (
+            collect_ids(runs[0].tree(root), pytest_args)
+            if runs and args.process_mode == "benchmark"
+            else ()
+        )
+        plan = plan_processes(processes, args.process_mode, ids)
+        matrix.run_interleaved(runs, root, plan, pytest_args, Path(work), progress=_say)
+    written = []
+    for run in runs:
+        row = rows[run.env.spec.label]
+        row["run_s"] = round(run.seconds, 1)
+        if run.error:
+            row.update(status="failed", error=run.error)
+            problems.append(run.error)
+            _warn(run.error)
+            continue
+        document = merge_documents(run.documents, mode=args.process_mode, processes=processes)
+        document["machine_info"].setdefault("tf2bench", {})["matrix"] = dict(row)
+        target = out / f"{run.env.spec.label}.json{'.gz' if args.gzip else ''}"
+        write_results(target, document)
+        row.update(status="ok", results=target.name)
+        written.append(target)
+        _say(f"{run.env.spec.label}: ran in {row['run_s']:.0f} s -> {target}")
+    rows = list(rows.values())
     manifest = {"preset": preset, "processes": processes, "refused": problems, "envs": rows}
     write_results(out / "matrix.json", manifest)
     if written:

@@ -8,8 +8,10 @@ TensorFlow pinned to the release (`tensorflow==2.16.*`) and, for Keras 2, the ma
 it when uv is found, `python -m venv` + pip otherwise. A finished environment has a marker file
 with its requirements; the next call reuses it while the requirements are unchanged.
 
-The run in each environment is `python -m tf2bench.cli run` (N fresh processes, merged), with
-TF_USE_LEGACY_KERAS set for the Keras it tests.
+Each environment runs N fresh pytest processes (merged as `tf2bench run` merges them), with
+TF_USE_LEGACY_KERAS set for the Keras it tests. The environments take turns: round i runs
+process i of every environment, in reverse order every other round, so a drift of the machine
+falls on all of them alike instead of on whichever ran last.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tf2bench.errors import Tf2benchError, UsageError
+from tf2bench.errors import MeasurementError, Tf2benchError, UsageError
+from tf2bench.harness.processes import Process, Tree, run_process, say
 
 __all__ = [
     "CACHE_ENV",
@@ -34,12 +37,13 @@ __all__ = [
     "SUPPORTED_TENSORFLOW",
     "BuiltEnv",
     "EnvBuilder",
+    "EnvRun",
     "EnvSpec",
     "MatrixError",
     "default_cache",
     "find_uv",
     "parse_matrix",
-    "run_in_env",
+    "run_interleaved",
 ]
 
 # TensorFlow releases tf2bench supports (Keras 3 is tf.keras from 2.16; tf-keras exists for each).
@@ -240,31 +244,53 @@ def _last_line(text: str) -> str:
     return lines[-1][:300] if lines else "no error output"
 
 
-def run_in_env(
-    env: BuiltEnv,
-    root: Path,
-    out: Path,
-    run_args: Sequence[str],
-    log: Path,
-    run: Runner = subprocess.run,
-) -> float:
-    """`tf2bench run` in the environment, from `root`; returns its wall time in seconds.
+@dataclass
+class EnvRun:
+    """One environment's processes: its documents as (process index, document), its time."""
 
-    Raises:
-        MatrixError: the run failed (one line naming the log with its output).
-    """
-    command = [str(env.python), "-m", "tf2bench.cli", "run", "--no-storage", "--out", str(out)]
-    environ = {
-        **os.environ,
-        **env.spec.environ(),
-        "PYTHONPATH": str(root),
-        "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
-    }
-    start = time.perf_counter()
-    with open(log, "w", encoding="utf-8") as stream:
-        done = run([*command, *run_args], cwd=root, env=environ, stdout=stream, stderr=stream)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0 or not out.is_file():
-        tail = _last_line(log.read_text(encoding="utf-8", errors="replace"))
-        raise MatrixError(f"{env.spec.label}: the run failed ({tail}); full output in {log}")
-    return elapsed
+    env: BuiltEnv
+    log: Path
+    documents: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    seconds: float = 0.0
+    error: str | None = None
+
+    def tree(self, root: Path) -> Tree:
+        spec = self.env.spec
+        environ = {
+            **spec.environ(),
+            "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
+        }
+        return Tree(root, python=str(self.env.python), label=spec.label, env=environ)
+
+
+def run_interleaved(
+    runs: Sequence[EnvRun],
+    root: Path,
+    plan: Sequence[Process],
+    args: Sequence[str],
+    workdir: Path,
+    *,
+    run_one: Callable[..., dict[str, Any]] = run_process,
+    progress: Callable[[str], None] = say,
+) -> None:
+    """Runs every environment's plan, one process index per round, the order reversed every
+    other round; fills each EnvRun. An environment whose process fails is left out of the
+    rounds after it (its `error` says why); the others go on."""
+    for run in runs:
+        run.log.write_text("")
+    indices = sorted({process.index for process in plan})
+    for round_number, index in enumerate(indices):
+        turn = runs if round_number % 2 == 0 else list(reversed(runs))
+        for run in turn:
+            if run.error:
+                continue
+            start = time.perf_counter()
+            try:
+                for process in (p for p in plan if p.index == index):
+                    document = run_one(run.tree(root), process, args, workdir, run.log)
+                    run.documents.append((index, document))
+            except MeasurementError as error:
+                run.error = str(error)
+            run.seconds += time.perf_counter() - start
+            done = f"failed: {run.error}" if run.error else "done"
+            progress(f"{run.env.spec.label}: process {index}/{indices[-1]} {done}")
