@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 
+import numpy as np
 from report_records import DATA, doctored, write
 
 from tf2bench.records.schema import BLOCK_KEY
@@ -63,3 +64,22 @@ def test_cpu_drift_reports_spread_autocorrelation_and_an_identical_pairs_ratio()
     assert all(-1 <= v <= 1 for lags in result["autocorrelation"].values() for v in lags.values())
     spread, ratios = cpu_drift.ratio_spread((cpus[-1], cpus[-1]), 2, 0.05, 0.005)
     assert len(ratios) == 2 and all(r > 0 for r in ratios) and spread >= 0
+
+
+def test_the_two_stage_estimate_flags_the_one_slowed_benchmark_and_nothing_else():
+    from test_compare_processes import paired_runs
+
+    first = paired_runs(np.ones(40), seed=1, pairs=2)
+    a_runs, b_runs = (
+        paired_runs(np.ones(40), seed=2, pairs=2),
+        paired_runs(np.ones(40), seed=3, pairs=2),
+    )
+    second = tuple(detectable_change.pooled(a, b) for a, b in zip(a_runs, b_runs, strict=True))
+    assert second[0].benchmarks[0].process_indexes == (1, 2, 3, 4)
+    name = first[0].benchmarks[5].name
+    settings = {"candidates": 8, "alpha": 0.01, "threshold": 0.1}
+    assert detectable_change.two_stage(first, second, name, 1.5, **settings) == (True, 0)
+    assert detectable_change.two_stage(first, second, name, 1.0, **settings) == (False, 0)
+    slowed = detectable_change.slow_one(first[1], name, 2.0)
+    assert slowed.benchmarks[5].median_s == 2 * first[1].benchmarks[5].median_s
+    assert slowed.benchmarks[4] is first[1].benchmarks[4]
