@@ -325,3 +325,11 @@ def test_the_recheck_measures_the_likeliest_changes_again_and_decides_on_them(
     assert "measured again in 4 fresh pairs" in (tmp_path / "summary.md").read_text()
     report = (tmp_path / "report" / "report.md").read_text()
     assert report.count("measured again in 4 fresh pairs") == 2  # at a glance, Base vs head
+
+
+def test_the_recheck_is_on_by_default_and_zero_turns_it_off():
+    from tf2bench.cli import build_parser
+
+    parse = build_parser().parse_args
+    assert parse(["ab", "A", "B", "--out", "o"]).recheck == 8
+    assert parse(["ab", "A", "B", "--out", "o", "--recheck", "0"]).recheck == 0

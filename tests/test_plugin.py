@@ -102,6 +102,7 @@ def test_measuring_run_writes_records_and_the_retrace_guard_fails(suite, no_gpu)
     document = json.loads((suite.path / "out.json").read_text())
     names = [bench["name"] for bench in document["benchmarks"]]
     assert names == ["test_double[cpu-stable]"], "the invalid measurement must not be saved"
+    assert document["benchmarks"][0]["options"]["max_time"] == 0.05  # given: the preset's yields
     block = document["benchmarks"][0]["extra_info"]["tf2bench"]
     assert block["preset"] == "quick" and block["tracing_count"] == 1
     assert block["throughput_per_s"] == pytest.approx(
@@ -123,6 +124,22 @@ def test_measuring_run_writes_records_and_the_retrace_guard_fails(suite, no_gpu)
     ):
         assert field in fingerprint
     assert fingerprint["physical_devices"] == ["CPU:0"]
+
+
+@pytest.mark.parametrize(("preset", "seconds"), [("standard", 0.5), ("quick", 1.0)])
+def test_each_preset_has_its_round_length_unless_one_is_given(suite, no_gpu, preset, seconds):
+    result = run(
+        suite,
+        "--benchmark-only",
+        "--benchmark-json=out.json",
+        "--tf2bench-device=cpu",
+        f"--tf2bench-preset={preset}",
+        "-k",
+        "stable",
+    )
+    result.assert_outcomes(passed=1, deselected=2)
+    document = json.loads((suite.path / "out.json").read_text())
+    assert document["benchmarks"][0]["options"]["max_time"] == seconds
 
 
 def test_family_selection_deselects_other_families(suite):

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tf2bench.errors import Tf2benchError
-from tf2bench.presets import DEVICE_KINDS, FAMILIES, PRESETS
+from tf2bench.presets import DEVICE_KINDS, FAMILIES, PRESETS, ROUND_SECONDS
 from tf2bench.settings import ENV, RunSettings
 
 __all__ = ["FAMILY_MARKER", "SETTINGS"]
@@ -87,6 +87,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def _given(config: pytest.Config, option: str) -> bool:
+    """Whether the command line, PYTEST_ADDOPTS or the ini addopts set `option`."""
+    words = [
+        *config.invocation_params.args,
+        *os.environ.get("PYTEST_ADDOPTS", "").split(),
+        *config.getini("addopts"),
+    ]
+    return any(word == option or word.startswith(f"{option}=") for word in words)
+
+
 def _parse_settings(config: pytest.Config) -> RunSettings:
     from tf2bench.tensorboard.profiling import ProfilerSettings, tracer_options
 
@@ -129,6 +139,8 @@ def pytest_configure(config: pytest.Config) -> None:
         from tf2bench.harness.runtime import apply_threads
 
         apply_threads(settings.threads)
+        if not _given(config, "--benchmark-max-time"):
+            config.option.benchmark_max_time = ROUND_SECONDS[settings.preset]
         turns = Turns.from_environ(
             # pytest-benchmark leaves its defaults as text.
             max_time=float(config.getoption("benchmark_max_time", 1.0)),

@@ -120,19 +120,19 @@ def two_stage(first, second, name, factor, *, candidates, alpha, threshold):
     return name in flagged, len(flagged - {name})
 
 
-def recheck_table(args) -> None:
+def recheck_table(args, factors) -> None:
     first = load_results(args.base), load_results(args.head)
     a_base, a_head, b_base, b_head = (load_results(path) for path in args.recheck)
     second = pooled(a_base, b_base), pooled(a_head, b_head)
     stage2 = {b.name for b in second[0].benchmarks}
     families = sorted({b.record.family for b in first[0].benchmarks})
-    print("| family | benchmarks | " + " | ".join(f"x{f:.2f}" for f in FACTORS) + " | detects |")
-    print("|---|---:|" + "---:|" * len(FACTORS) + "---|")
+    print("| family | benchmarks | " + " | ".join(f"x{f:.2f}" for f in factors) + " | detects |")
+    print("|---|---:|" + "---:|" * len(factors) + "---|")
     for family in families:
         names = [b.name for b in first[0].benchmarks if b.record.family == family]
         names = [name for name in names if name in stage2]
         cells, detects = [], "none listed"
-        for factor in FACTORS:
+        for factor in factors:
             found = others = 0
             for name in names:
                 hit, extra = two_stage(
@@ -154,9 +154,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threshold", type=float, default=0.0)
     parser.add_argument("--recheck", nargs=4, metavar="JSON", help="A/base A/head B/base B/head")
     parser.add_argument("--candidates", type=int, default=8)
+    parser.add_argument("--factors", type=float, nargs="+", default=FACTORS)
     args = parser.parse_args(argv)
     if args.recheck:
-        recheck_table(args)
+        recheck_table(args, args.factors)
         return 0
     head = json.loads(read_results_text(args.head))
     families = sorted({b.record.family for b in load_results(args.base).benchmarks})

@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     warning = busy_warning()
     if warning:
-        _warn(warning)
+        sys.stderr.write(warning + "\n")  # already says who warns
     rows, runs = {}, []
     for spec in envs:
         rows[spec.label] = {"label": spec.label, "tensorflow": spec.tensorflow, "keras": spec.keras}
@@ -103,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
         )
         _say(f"{spec.label}: {'reused' if env.cached else f'built in {env.build_s:.0f} s'}")
         runs.append(matrix.EnvRun(env, out / f"{spec.label}.log"))
-    _say(f"tf2bench matrix: {preset} preset, {processes} processes per environment, taking turns")
+    _say(f"{preset} preset, {processes} processes per environment, taking turns")
     with terminate_on_signals(), tempfile.TemporaryDirectory(prefix="tf2bench-matrix-") as work:
         ids = (
             collect_ids(runs[0].tree(root), pytest_args)

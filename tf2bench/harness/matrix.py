@@ -292,5 +292,9 @@ def run_interleaved(
             except MeasurementError as error:
                 run.error = str(error)
             run.seconds += time.perf_counter() - start
-            done = f"failed: {run.error}" if run.error else "done"
+            done = (
+                f"failed: {run.error}"
+                if run.error
+                else f"done in {time.perf_counter() - start:.0f} s"
+            )
             progress(f"{run.env.spec.label}: process {index}/{indices[-1]} {done}")

@@ -3,7 +3,7 @@
 With two pairs a benchmark's test has one or two degrees of freedom, and Benjamini-Hochberg
 over a hundred benchmarks then needs a change several times the pair-to-pair spread. The
 first comparison still ranks the changes well (on stored power runs the four changed steps were
-among the first five by p-value), so `tf2bench ab --recheck K` (opt-in) measures its K
+among the first five by p-value), so `tf2bench ab` (`--recheck K`, default 8) measures its K
 likeliest changes again in fresh pairs and decides on those alone: the new data did not take
 part in choosing them, so the false discovery rate is controlled over K tests instead of over
 all of them. A first-stage change that is a fluke of its processes must show again.
