@@ -26,8 +26,9 @@ DEFAULT_PRESET = "standard"
 FAMILIES = family_names()
 DEVICE_KINDS = ("cpu", "gpu")
 # Seconds of timed rounds per benchmark and process (pytest-benchmark's --benchmark-max-time)
-# unless the command line sets it. The standard preset's 546 CPU benchmarks in 3 processes at
-# 1 s would take about 35 minutes here; 0.5 s keeps sub-millisecond steps at 1000+ rounds.
+# unless the command line sets it. The standard preset's 560 CPU benchmarks took 39 minutes in
+# 3 processes at 0.5 s here (about 12 more at 1 s), and 0.5 s still gives a sub-millisecond
+# step 1000+ rounds.
 ROUND_SECONDS = {"quick": 1.0, "standard": 0.5, "full": 1.0}
 
 T = TypeVar("T")
